@@ -1,0 +1,3 @@
+"""mailcfg: e-mail account configuration as code (import package ``validator``)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,170 @@
+"""The thin command line: click fills an options object, the core runs, this module prints and exits.
+
+Only this module and ``__main__`` print or decide exit codes. Heavy modules (jsonschema, pydantic) are
+imported by the commands that need them, so ``--version`` and ``--help`` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from validator import __version__
+from validator.errors import MailcfgError, PathError, UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 1, 2, 130, 70
+FORMATS = ("text", "json")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="mailcfg", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, hidden=True, help="Show the traceback of an internal error.")
+def cli(debug: bool) -> None:
+    """Keep e-mail account configuration as code: check SMTP and IMAP accounts kept in YAML."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--strict", is_flag=True, help="Warnings fail the run too.")
+@click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids or prefixes (MC2,MC301).")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids or prefixes.")
+@click.option("--require-env", is_flag=True, help="Every referenced environment variable must be set (MC306).")
+@click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win.")
+@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(min=1),
+    metavar="MIB",
+    default=32,
+    show_default=True,
+    help="Refuse files larger than this many MiB (MC004).",
+)
+def check(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    strict: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    require_env: bool,
+    env_file: str | None,
+    no_color: bool,
+    max_file_size: int,
+) -> int:
+    """Static checks (schema and rules) of PATHS: files or directories (*.yaml, *.yml).
+
+    Without PATHS, ./accounts.yaml is checked. Exit codes: 0 clean, 1 findings that fail the run,
+    2 usage error or unreadable path.
+    """
+    from validator import engine
+    from validator.loader import Limits, MiB
+    from validator.reporters import ReportOptions, render
+
+    options = engine.CheckOptions(
+        paths=paths,
+        select=engine.parse_selectors(select),
+        ignore=engine.parse_selectors(ignore),
+        require_env=require_env,
+        env=engine.environment(os.environ, env_file),
+        limits=Limits(max_file_size=max_file_size * MiB),
+    )
+    result = engine.run(options)
+    color = fmt == "text" and output is None and _color_wanted(no_color)
+    _emit(render(fmt, result, ReportOptions(color=color)), output)
+    return result.exit_code(strict)
+
+
+@cli.command()
+def schema() -> int:
+    """Print the JSON Schema of the account format."""
+    from validator.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+    return EXIT_OK
+
+
+@cli.command()
+def rules() -> int:
+    """List the rules: id, default severity, title."""
+    from validator.rules import RULES
+
+    for rule in RULES.values():
+        click.echo(f"{rule.id}  {rule.severity.value:<7}  {rule.title}")
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> int:
+    """Show the documentation of one rule (e.g. mailcfg explain MC201)."""
+    from validator.rules import RULES
+    from validator.suggest import did_you_mean
+
+    rule = RULES.get(rule_id.strip().upper())
+    if rule is None:
+        hint = did_you_mean(rule_id.upper(), RULES) or "see `mailcfg rules`"
+        raise UsageError(f"no rule {rule_id!r}; {hint}")
+    click.echo(f"{rule.id} ({rule.severity.value}): {rule.title}\n\n{rule.doc}")
+    return EXIT_OK
+
+
+def _color_wanted(no_color: bool) -> bool:
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def _emit(report: str, output: str | None) -> None:
+    if output is None:
+        click.echo(report, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(report)
+    except OSError as error:
+        raise PathError(f"--output {output}: {error.strerror or error}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the CLI and map every outcome to one exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("MAILCFG_DEBUG"))
+    try:
+        code = cli.main(args=args, prog_name="mailcfg", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("mailcfg: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        return EXIT_USAGE
+    except MailcfgError as error:
+        click.echo(f"mailcfg: error: {error}", err=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        click.echo("mailcfg: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # one clear line for a bug; the traceback only when asked for
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(
+            f"mailcfg: internal error ({type(error).__name__}{_where(error)}); this is a bug. "
+            "Run with --debug for the traceback.",
+            err=True,
+        )
+        return EXIT_INTERNAL
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def _where(error: BaseException) -> str:
+    # The innermost frame's place, not the message: a message could quote a value from the user's files.
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    return f" at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}"

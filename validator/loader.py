@@ -1,0 +1,619 @@
+"""All YAML reading: files → plain data, a position for every key and value, and MC001–MC005 findings.
+
+Why events and not ``yaml.compose``: the compose tree costs a Python object (plus two marks) per node,
+recurses in C (a 100,000-deep flow list segfaults the interpreter) and was measured here 1.9× slower
+than building plain data straight from libyaml's event stream. Walking the events ourselves also lets us
+enforce the depth and alias limits *while* parsing, see duplicate keys PyYAML would silently drop, and
+notice YAML 1.1 surprises (``off`` → False, ``0465`` → 309) as they are resolved.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml import events as ev
+
+from validator.errors import PathError
+from validator.finding import Finding, Location, pointer_of
+from validator.rules import finding
+
+if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends on the PyYAML build
+    raise ImportError("mailcfg needs PyYAML built with libyaml (yaml.CSafeLoader); reinstall PyYAML")
+
+_CLoader = yaml.CSafeLoader
+
+MiB = 1024 * 1024
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Keys whose scalar values are secrets: masked in every snippet, never echoed in a message.
+SENSITIVE_KEYS = frozenset({"password", "passwd", "secret", "token", "api_key", "apikey"})
+
+_Y = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL = _Y + "str", _Y + "int", _Y + "float", _Y + "bool", _Y + "null"
+_MERGE, _TIMESTAMP, _VALUE, _YAML = _Y + "merge", _Y + "timestamp", _Y + "value", _Y + "yaml"
+_AS_TEXT = frozenset({_STR, _TIMESTAMP, _VALUE, _YAML, _MERGE})
+_SCALAR_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, _VALUE, _YAML, _MERGE})
+_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Input limits; each MC004 finding names the one it hit and the option that raises it."""
+
+    max_file_size: int = 32 * MiB
+    max_depth: int = 64
+    # Aliases may add at most this many nodes, or as many as the document itself has, whichever is more.
+    alias_budget: int = 10_000
+
+
+class Marks:
+    """Positions of one document's nodes, looked up by path only when a finding needs one.
+
+    The table maps ``id(container)`` to ``(line, column, children)`` where children is a dict
+    ``key -> (key_line, key_col, value_line, value_col)`` or a list ``[(line, col), …]`` (0-based).
+    Keyed by identity so building it costs one tuple per node and no path strings.
+    """
+
+    __slots__ = ("_root", "_root_pos", "_table")
+
+    def __init__(self, root: object, root_pos: tuple[int, int], table: dict[int, list[Any]]) -> None:
+        self._root = root
+        self._root_pos = root_pos
+        self._table = table
+
+    def value(self, path: Iterable[object]) -> tuple[int, int]:
+        """1-based position of the value at ``path``, or of its deepest existing ancestor."""
+        obj, pos = self._root, self._root_pos
+        for part in path:
+            entry = self._table.get(id(obj))
+            if entry is None:
+                break
+            children = entry[2]
+            if isinstance(children, dict):
+                if part not in children:
+                    break
+                _, _, pos_l, pos_c = children[part]
+                pos = (pos_l, pos_c)
+            else:
+                if not isinstance(part, int) or not 0 <= part < len(children):
+                    break
+                pos = children[part]
+            obj = obj[part]  # type: ignore[index]
+        return pos[0] + 1, pos[1] + 1
+
+    def key(self, path: tuple[object, ...]) -> tuple[int, int]:
+        """1-based position of the *key* that ends ``path`` (the value's position for list items)."""
+        if not path:
+            return self.value(path)
+        parent = self._resolve(path[:-1])
+        entry = self._table.get(id(parent)) if parent is not _MISSING else None
+        if entry is not None and isinstance(entry[2], dict) and path[-1] in entry[2]:
+            kl, kc, _, _ = entry[2][path[-1]]
+            return kl + 1, kc + 1
+        return self.value(path)
+
+    def _resolve(self, path: Iterable[object]) -> object:
+        obj = self._root
+        for part in path:
+            try:
+                obj = obj[part]  # type: ignore[index]
+            except (KeyError, IndexError, TypeError):
+                return _MISSING
+        return obj
+
+
+_MISSING = object()
+
+
+@dataclass(slots=True)
+class Document:
+    """One YAML document: its plain data and where each node came from."""
+
+    source: SourceFile
+    index: int
+    data: Any
+    marks: Marks
+
+    def location(self, path: tuple[object, ...], *, key: bool = False) -> Location:
+        line, column = self.marks.key(path) if key else self.marks.value(path)
+        return Location(self.source.name, line, column, pointer_of(path))
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """A file of the run: its text (for snippets), documents, loader findings and secret spans."""
+
+    name: str
+    text: str = ""
+    documents: list[Document] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    # (start_line, start_col, end_line, end_col), 0-based: plaintext secrets to mask in any snippet.
+    masks: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # False when the file could not be read whole (syntax error, refused): its accounts are unknown.
+    complete: bool = True
+
+
+class _Stop(Exception):
+    """Parsing of this file ends here with one finding."""
+
+    def __init__(self, rule: str, message: str, line: int, column: int, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.rule, self.message, self.line, self.column, self.hint = rule, message, line, column, hint
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def discover(paths: Iterable[str]) -> list[tuple[Path, str]]:
+    """Files named on the command line, directories expanded to ``*.yaml``/``*.yml`` (sorted, once each)."""
+    seen: set[Path] = set()
+    out: list[tuple[Path, str]] = []
+
+    def add(path: Path, name: str) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append((path, name))
+
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for found in _walk(path):
+                add(found, str(found))
+        elif path.exists():
+            add(path, raw)
+        else:
+            raise PathError(f"{raw}: no such file or directory")
+    return out
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    # os.walk does not follow directory symlinks, so a symlink loop cannot make this run forever.
+    for dirpath, dirnames, filenames in os.walk(top, onerror=_raise_walk_error):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def _raise_walk_error(error: OSError) -> None:
+    raise PathError(f"{error.filename}: {error.strerror}")
+
+
+def load_file(path: Path, name: str, limits: Limits = Limits()) -> SourceFile:
+    """Read one file; problems with its content are findings, an unreadable path is a PathError."""
+    source = SourceFile(name)
+    try:
+        size = path.stat().st_size
+        if size > limits.max_file_size:
+            source.complete = False
+            source.findings.append(_refused_size(name, size, limits))
+            return source
+        raw = path.read_bytes()
+    except OSError as error:
+        raise PathError(f"{name}: {error.strerror or error}") from None
+    return load_bytes(raw, name, limits, source)
+
+
+def _refused_size(name: str, size: int, limits: Limits) -> Finding:
+    return finding(
+        "MC004",
+        f"file is {size / MiB:.1f} MiB, over the {limits.max_file_size / MiB:g} MiB limit",
+        Location(name, 1, 1),
+        hint="raise the limit with --max-file-size if this file is genuine",
+    )
+
+
+def load_bytes(raw: bytes, name: str, limits: Limits = Limits(), source: SourceFile | None = None) -> SourceFile:
+    """Decode and parse one file's bytes."""
+    source = source or SourceFile(name)
+    if len(raw) > limits.max_file_size:
+        source.complete = False
+        source.findings.append(_refused_size(name, len(raw), limits))
+        return source
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        source.complete = False
+        source.findings.append(
+            finding(
+                "MC001",
+                "file is UTF-16 encoded; mailcfg reads UTF-8",
+                Location(name, 1, 1),
+                hint="save the file as UTF-8",
+            )
+        )
+        return source
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1 - (bom if line == 1 else 0)
+        source.complete = False
+        source.findings.append(
+            finding(
+                "MC001",
+                f"file is not valid UTF-8 (byte 0x{raw[error.start]:02x})",
+                Location(name, line, max(column, 1)),
+                hint="save the file as UTF-8",
+            )
+        )
+        return source
+    source.text = text
+    _Parser(source, limits).run()
+    if source.complete and not source.documents and not source.findings:
+        source.findings.append(
+            finding(
+                "MC005",
+                "file is empty: it holds no document with `version: 1`",
+                Location(name, 1, 1),
+                hint="start the file with `version: 1`",
+            )
+        )
+    return source
+
+
+# --------------------------------------------------------------------------------------------- events
+
+
+_NOKEY = object()
+_MERGEKEY = object()
+
+
+class _Frame:
+    __slots__ = (
+        "anchor",
+        "is_map",
+        "kc",
+        "key",
+        "key_sensitive",
+        "kl",
+        "merges",
+        "obj",
+        "positions",
+        "sensitive",
+        "start",
+    )
+
+    def __init__(self, obj: Any, positions: Any, sensitive: bool, anchor: str | None, start: int) -> None:
+        self.obj = obj
+        self.is_map = isinstance(obj, dict)
+        self.positions = positions
+        self.sensitive = sensitive
+        self.anchor = anchor
+        self.start = start
+        self.key: Any = _NOKEY
+        self.kl = self.kc = 0
+        self.key_sensitive = False
+        self.merges: list[tuple[Any, int, int]] = []
+
+
+class _Parser:
+    """Builds the documents of one file from libyaml's events."""
+
+    def __init__(self, source: SourceFile, limits: Limits) -> None:
+        self.source = source
+        self.limits = limits
+        self.findings = source.findings
+
+    def run(self) -> None:
+        loader = _CLoader(self.source.text)
+        try:
+            self._events(loader)
+        except _Stop as stop:
+            self._stopped(stop.rule, stop.message, stop.line, stop.column, stop.hint)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            message = " ".join(p for p in (error.context, error.problem) if p) or "YAML syntax error"
+            self._stopped("MC001", f"YAML syntax error: {message}", line, column, None)
+        except yaml.reader.ReaderError as error:
+            line, column = _line_col(self.source.text, error.position)
+            self._stopped(
+                "MC001", f"YAML syntax error: {error.reason} (character {error.character!r})", line, column, None
+            )
+        except RecursionError:  # pragma: no cover - libyaml's own parser is iterative; belt and braces
+            self._stopped("MC004", "nesting too deep to read", 1, 1, None)
+        finally:
+            loader.dispose()
+
+    def _stopped(self, rule: str, message: str, line: int, column: int, hint: str | None) -> None:
+        self.source.complete = False
+        self.source.documents.clear()
+        self.findings.append(finding(rule, message, Location(self.source.name, line, column), hint=hint))
+
+    def _events(self, loader: Any) -> None:  # one loop for speed; branches are event kinds
+        get = loader.get_event
+        scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
+        mstart, sstart = ev.MappingStartEvent, ev.SequenceStartEvent
+        mend, send = ev.MappingEndEvent, ev.SequenceEndEvent
+        dstart, dend = ev.DocumentStartEvent, ev.DocumentEndEvent
+        limits = self.limits
+        masks = self.source.masks
+        stack: list[_Frame] = []
+        table: dict[int, list[Any]] = {}
+        anchors: dict[str, tuple[Any, int]] = {}
+        root: Any = None
+        root_pos = (0, 0)
+        nodes = 0
+        expanded = 0
+        event = get()
+        while event is not None:
+            kind = type(event)
+            if kind is scalar_event:
+                mark = event.start_mark
+                line, column = mark.line, mark.column
+                frame = stack[-1] if stack else None
+                if frame is not None and frame.is_map and frame.key is _NOKEY:
+                    self._scalar_key(frame, event, line, column)
+                else:
+                    sensitive = frame is not None and (frame.key_sensitive or frame.sensitive)
+                    value = self._scalar_value(event, line, column, sensitive)
+                    if (
+                        sensitive
+                        and value is not None
+                        and not (
+                            frame is not None
+                            and frame.is_map
+                            and frame.key == "env"
+                            and isinstance(value, str)
+                            and ENV_NAME.match(value)
+                        )
+                    ):
+                        end = event.end_mark
+                        masks.append((line, column, end.line, end.column))
+                    if frame is None:
+                        root, root_pos = value, (line, column)
+                    else:
+                        self._add(frame, value, line, column, table)
+                    if event.anchor:
+                        anchors[event.anchor] = (value, 1)
+                nodes += 1
+            elif kind is mstart or kind is sstart:
+                mark = event.start_mark
+                line, column = mark.line, mark.column
+                if len(stack) >= limits.max_depth:
+                    raise _Stop(
+                        "MC004",
+                        f"nesting deeper than {limits.max_depth} levels",
+                        line + 1,
+                        column + 1,
+                        "account files need a handful of levels; this looks like hostile input",
+                    )
+                frame = stack[-1] if stack else None
+                if frame is not None and frame.is_map and frame.key is _NOKEY:
+                    raise _Stop(
+                        "MC001", "a mapping or list used as a mapping key is not supported", line + 1, column + 1
+                    )
+                obj: Any = {} if kind is mstart else []
+                positions: Any = {} if kind is mstart else []
+                table[id(obj)] = [line, column, positions]
+                sensitive = frame is not None and (frame.sensitive or frame.key_sensitive)
+                if frame is None:
+                    root, root_pos = obj, (line, column)
+                else:
+                    self._add(frame, obj, line, column, table)
+                stack.append(_Frame(obj, positions, sensitive, event.anchor, nodes))
+                nodes += 1
+            elif kind is mend or kind is send:
+                frame = stack.pop()
+                if frame.merges:
+                    self._merge(frame, table)
+                if frame.anchor:
+                    anchors[frame.anchor] = (frame.obj, nodes - frame.start)
+            elif kind is alias_event:
+                mark = event.start_mark
+                line, column = mark.line, mark.column
+                if event.anchor not in anchors:
+                    raise _Stop(
+                        "MC001", f"alias *{event.anchor} refers to no anchor defined before it", line + 1, column + 1
+                    )
+                value, size = anchors[event.anchor]
+                expanded += size
+                if expanded > max(limits.alias_budget, nodes):
+                    raise _Stop(
+                        "MC004",
+                        f"aliases expand to more than {max(limits.alias_budget, nodes):,} nodes (an alias bomb?)",
+                        line + 1,
+                        column + 1,
+                        "account files rarely need aliases; expand them by hand",
+                    )
+                frame = stack[-1] if stack else None
+                if frame is None:
+                    root, root_pos = value, (line, column)
+                elif frame.is_map and frame.key is _NOKEY:
+                    if isinstance(value, (dict, list)):
+                        raise _Stop(
+                            "MC001", "a mapping or list used as a mapping key is not supported", line + 1, column + 1
+                        )
+                    frame.key, frame.kl, frame.kc = value, line, column
+                    frame.key_sensitive = isinstance(value, str) and value.lower() in SENSITIVE_KEYS
+                else:
+                    self._add(frame, value, line, column, table)
+            elif kind is dstart:
+                anchors = {}
+                root, root_pos = None, (event.start_mark.line, event.start_mark.column)
+                table = {}
+                nodes = expanded = 0
+            elif kind is dend:
+                docs = self.source.documents
+                docs.append(Document(self.source, len(docs), root, Marks(root, root_pos, table)))
+            event = get()
+
+    def _scalar_key(self, frame: _Frame, event: Any, line: int, column: int) -> None:
+        if event.tag is None and event.implicit[0] and event.value == "<<":
+            frame.key = _MERGEKEY
+        else:
+            frame.key = self._scalar_value(event, line, column, False)
+        frame.kl, frame.kc = line, column
+        key = frame.key
+        frame.key_sensitive = isinstance(key, str) and key.lower() in SENSITIVE_KEYS
+
+    def _add(self, frame: _Frame, value: Any, line: int, column: int, table: dict[int, list[Any]]) -> None:
+        if frame.is_map:
+            key = frame.key
+            if key is _MERGEKEY:
+                frame.merges.append((value, line, column))
+            else:
+                positions = frame.positions
+                if key in positions:
+                    first = positions[key]
+                    self.findings.append(
+                        finding(
+                            "MC002",
+                            f"duplicate key {_show(key)} (first at line {first[0] + 1}, column {first[1] + 1}); "
+                            "YAML readers keep only the last one",
+                            Location(self.source.name, frame.kl + 1, frame.kc + 1),
+                            hint="remove one of the two",
+                        )
+                    )
+                    del frame.obj[key]  # re-insert so the kept value also takes the later position
+                frame.obj[key] = value
+                positions[key] = (frame.kl, frame.kc, line, column)
+            frame.key = _NOKEY
+            frame.key_sensitive = False
+        else:
+            frame.obj.append(value)
+            frame.positions.append((line, column))
+
+    def _merge(self, frame: _Frame, table: dict[int, list[Any]]) -> None:
+        # PyYAML semantics: explicit keys win, and among merged mappings the earlier one wins.
+        obj, positions = frame.obj, frame.positions
+        for value, line, column in frame.merges:
+            sources = value if isinstance(value, list) else [value]
+            for source in sources:
+                entry = table.get(id(source))
+                if not isinstance(source, dict) or entry is None:
+                    raise _Stop("MC001", "the merge key << needs a mapping or a list of mappings", line + 1, column + 1)
+                for key, item in source.items():
+                    if key not in obj:
+                        obj[key] = item
+                        positions[key] = entry[2][key]
+
+    def _scalar_value(self, event: Any, line: int, column: int, sensitive: bool) -> Any:
+        tag, text = event.tag, event.value
+        if tag is None or tag == "!":
+            if not event.implicit[0] or tag == "!":
+                return text  # quoted, or the non-specific tag "!": always a string
+            tag = _resolve(text)
+        elif tag not in _SCALAR_TAGS:
+            raise _Stop(
+                "MC004",
+                f"YAML tag {tag!s} is not supported: mailcfg reads plain data only",
+                line + 1,
+                column + 1,
+                "remove the tag",
+            )
+        try:
+            value, surprise, hint = _construct(tag, text, event.tag is None)
+        except ValueError:
+            raise _Stop("MC001", f"value cannot be read as {tag.rsplit(':', 1)[-1]}", line + 1, column + 1) from None
+        if surprise:
+            if sensitive:
+                surprise = "this plain value is not read as written (YAML 1.1 rules)"
+                hint = "quote it"
+            self.findings.append(
+                finding("MC003", surprise, Location(self.source.name, line + 1, column + 1), hint=hint)
+            )
+        return value
+
+
+def _resolve(text: str) -> str:
+    for tag, regexp in _RESOLVERS.get(text[:1], ()):
+        if regexp.match(text):
+            return tag
+    return _STR
+
+
+def _construct(tag: str, text: str, implicit: bool) -> tuple[Any, str | None, str | None]:
+    """The value PyYAML would produce, and a YAML 1.1 surprise message when a plain scalar misleads."""
+    if tag in _AS_TEXT:
+        # Timestamps stay strings: YAML 1.2 reads them so, and no field of ours holds a date.
+        return text, None, None
+    if tag == _NULL:
+        return None, None, None
+    if tag == _BOOL:
+        lowered = text.lower()
+        if lowered not in ("true", "false", "yes", "no", "on", "off"):
+            raise ValueError(text)
+        value = lowered in ("true", "yes", "on")
+        if implicit and lowered not in ("true", "false"):
+            return (
+                value,
+                f"plain `{text}` is read as the boolean {str(value).lower()} (YAML 1.1)",
+                f"write {str(value).lower()} for a boolean, or quote it ('{text}') for the string",
+            )
+        return value, None, None
+    if tag == _INT:
+        number, how = _int(text)
+        if implicit and how:
+            hint = f"write {number} if that is meant, or quote it ('{text}') for the string"
+            if how == "the octal number":
+                hint = f"drop the leading zero for the decimal {int(text.replace('_', ''), 10)}, or quote it"
+            return number, f"plain `{text}` is read as {how} {number} (YAML 1.1)", hint
+        return number, None, None
+    if tag == _FLOAT:
+        value_f, how = _float(text)
+        if implicit and how:
+            return (
+                value_f,
+                f"plain `{text}` is read as {how} {value_f} (YAML 1.1)",
+                f"quote it ('{text}') if you mean the string",
+            )
+        return value_f, None, None
+    raise ValueError(text)  # pragma: no cover - _SCALAR_TAGS lists every tag handled above
+
+
+def _int(text: str) -> tuple[int, str | None]:
+    digits = text.replace("_", "")
+    how = "the number" if "_" in text else None
+    sign = -1 if digits[:1] == "-" else 1
+    if digits[:1] in "+-":
+        digits = digits[1:]
+    if digits == "0":
+        return 0, how
+    if digits.startswith("0b"):
+        return sign * int(digits[2:], 2), "the binary number"
+    if digits.startswith("0x"):
+        return sign * int(digits[2:], 16), how
+    if digits.startswith("0"):
+        return sign * int(digits, 8), "the octal number"
+    if ":" in digits:
+        value = 0
+        for part in digits.split(":"):
+            value = value * 60 + int(part)
+        return sign * value, "the sexagesimal number"
+    return sign * int(digits), how
+
+
+def _float(text: str) -> tuple[float, str | None]:
+    digits = text.replace("_", "").lower()
+    how = "the number" if "_" in text else None
+    sign = -1.0 if digits[:1] == "-" else 1.0
+    if digits[:1] in "+-":
+        digits = digits[1:]
+    if digits == ".inf":
+        return sign * math.inf, how
+    if digits == ".nan":
+        return math.nan, how
+    if ":" in digits:
+        value = 0.0
+        for part in digits.split(":"):
+            value = value * 60 + float(part)
+        return sign * value, "the sexagesimal number"
+    return sign * float(digits), how
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    before = text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+
+
+def _show(key: object) -> str:
+    return repr(key) if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)

@@ -1,0 +1,314 @@
+"""The account model (pydantic v2, frozen): the one source of truth for the format and its JSON Schema.
+
+``schema/accounts.schema.json`` is generated from these classes by ``scripts/generate_schema.py``
+(``json_schema()`` below); a test fails when the committed file and the models drift apart. At run
+time the schema stage reads the committed file, so a check never pays for schema generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
+
+from validator.finding import Finding, Location, Severity
+from validator.loader import Document
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+DEFAULT_PORTS: dict[str, dict[str, int]] = {
+    "smtp": {"none": 25, "starttls": 587, "ssl": 465},
+    "imap": {"none": 143, "starttls": 143, "ssl": 993},
+}
+
+Encryption = Literal["none", "starttls", "ssl"]
+AccountId = Annotated[str, Field(pattern=ID_PATTERN)]
+Host = Annotated[str, Field(json_schema_extra={"format": "hostname"})]
+Email = Annotated[str, Field(json_schema_extra={"format": "email"})]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+_ENCRYPTION = (
+    "How the connection is protected: `none` (plain text), `starttls` (plain connect, then STARTTLS, "
+    "which must be offered) or `ssl` (implicit TLS from the first byte)."
+)
+_ALLOW_INSECURE = "Must be true before credentials may travel over a connection with `encryption: none`."
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Secret(_Strict):
+    """A secret named by environment variable; its value never lives in the YAML."""
+
+    env: str = Field(
+        pattern=ENV_PATTERN,
+        description="Name of the environment variable that holds the secret.",
+        examples=["SMTP_PASSWORD"],
+    )
+
+
+class Credentials(_Strict):
+    """Username and password for logging in."""
+
+    username: str = Field(
+        min_length=1, description="Login name, often the mailbox address.", examples=["mailer@example.com"]
+    )
+    password: Secret = Field(
+        description="The password, as `{env: NAME}`; never a plain string.", examples=[{"env": "SMTP_PASSWORD"}]
+    )
+    contact: str | None = Field(
+        None,
+        min_length=1,
+        description="Who can enter this password when it is needed.",
+        examples=["IT desk <it@example.com>"],
+    )
+
+
+class User(_Strict):
+    """An application user that personal (scope `user`) accounts belong to."""
+
+    id: AccountId = Field(description="The user's id, referenced by `user` of an imap account.", examples=["anna"])
+    name: str | None = Field(None, description="Display name.", examples=["Anna Muster"])
+
+
+class Smtp(_Strict):
+    """An outgoing server; normally one, shared by every user (the "system account")."""
+
+    id: AccountId = Field(
+        description="Unique id across all files of the set; imap accounts name it in `outgoing`.", examples=["outgoing"]
+    )
+    name: str | None = Field(None, description="Display name.", examples=["Postausgangsserver"])
+    host: Host = Field(
+        description="DNS name (IDNA allowed) or IP literal of the server.", examples=["smtp.example.com"]
+    )
+    port: Port | None = Field(
+        None, description="TCP port; default by encryption: none 25, starttls 587, ssl 465.", examples=[587]
+    )
+    encryption: Encryption = Field(description=_ENCRYPTION, examples=["starttls"])
+    authentication: Literal["required", "none"] = Field(
+        "required", description="Whether the server needs a login before it accepts mail."
+    )
+    credentials: Credentials | None = Field(
+        None, description="Shared credentials used by every account that sends through this server."
+    )
+    test_recipient: Email | None = Field(
+        None, description="Where `mailcfg verify --send-test` sends its test message.", examples=["it@example.com"]
+    )
+    allow_insecure: bool = Field(False, description=_ALLOW_INSECURE)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or DEFAULT_PORTS["smtp"][self.encryption]
+
+
+class Imap(_Strict):
+    """A mailbox: shared (scope `system`, like info@) or personal (scope `user`)."""
+
+    id: AccountId = Field(description="Unique id across all files of the set.", examples=["info"])
+    name: str | None = Field(None, description="Display name.", examples=["Info"])
+    scope: Literal["system", "user"] = Field(
+        description="`system` for a shared address like info@, `user` for a personal mailbox."
+    )
+    user: AccountId | None = Field(
+        None,
+        description="Id of the owning entry of `users`; required when scope is user, forbidden when system.",
+        examples=["anna"],
+    )
+    address: Email = Field(description="The mailbox's e-mail address.", examples=["info@example.com"])
+    host: Host = Field(
+        description="DNS name (IDNA allowed) or IP literal of the IMAP server.", examples=["imap.example.com"]
+    )
+    port: Port | None = Field(
+        None, description="TCP port; default by encryption: none 143, starttls 143, ssl 993.", examples=[993]
+    )
+    encryption: Encryption = Field(description=_ENCRYPTION, examples=["ssl"])
+    outgoing: AccountId = Field(description="Id of the smtp entry this account sends through.", examples=["outgoing"])
+    credentials: Credentials = Field(
+        description="IMAP login; also used for SMTP when that smtp entry requires authentication "
+        "and has no shared credentials."
+    )
+    sent_folder: str = Field(
+        "Sent",
+        min_length=1,
+        description="Folder where sent messages are stored.",
+        examples=["Sent", "Gesendete Elemente"],
+    )
+    allow_insecure: bool = Field(False, description=_ALLOW_INSECURE)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or DEFAULT_PORTS["imap"][self.encryption]
+
+
+class AccountsDocument(_Strict):
+    """One YAML document of a mailcfg account set (format version 1)."""
+
+    version: Literal[1] = Field(description="Format version; must be 1.")
+    users: list[User] = Field(default_factory=list, description="The application's users.")
+    smtp: list[Smtp] = Field(default_factory=list, description="Outgoing servers.")
+    imap: list[Imap] = Field(default_factory=list, description="IMAP mailboxes.")
+
+
+SECTIONS: dict[str, type[_Strict]] = {"users": User, "smtp": Smtp, "imap": Imap}
+
+
+class _Generator(GenerateJsonSchema):
+    """Plain schemas: optional fields are simply not required (no ``anyOf`` with null, no titles)."""
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        result = super().default_schema(schema)
+        if result.get("default", 0) is None:
+            del result["default"]
+        return result
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) generated from the models; what the committed file must equal."""
+    body = AccountsDocument.model_json_schema(schema_generator=_Generator)
+    for definition in body.get("$defs", {}).values():
+        definition.pop("title", None)
+    body.pop("title", None)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/mailcfg/mailcfg/blob/main/schema/accounts.schema.json",
+        "title": "mailcfg account set",
+        **body,
+    }
+
+
+# ------------------------------------------------------------------------------------- the account set
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an entry sits: its document and its path inside it (``("imap", 3)``)."""
+
+    document: Document
+    path: tuple[object, ...]
+
+    def at(self, *sub: object, key: bool = False) -> Location:
+        return self.document.location(self.path + sub, key=key)
+
+    def __str__(self) -> str:
+        location = self.at()
+        return f"{location.file}:{location.line}:{location.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry(Generic[M]):
+    """A validated model together with where it came from."""
+
+    model: M
+    origin: Origin
+
+    @property
+    def id(self) -> str:
+        return str(getattr(self.model, "id", ""))
+
+    def report(
+        self, rule: str, severity: Severity, message: str, *path: object, key: bool = False, hint: str | None = None
+    ) -> Finding:
+        """A finding about this entry at ``path`` (a key's own position with ``key=True``)."""
+        return Finding(rule, severity, message, self.origin.at(*path, key=key), hint, self.id or None)
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """Facts about an entry taken before validation, so references resolve even to invalid entries."""
+
+    section: str
+    id: str | None
+    origin: Origin
+    data: Mapping[str, Any]
+
+
+@dataclass
+class AccountSet:
+    """Every account of one run: valid entries as models, all entries as raw facts."""
+
+    smtp: list[Entry[Smtp]] = field(default_factory=list)
+    imap: list[Entry[Imap]] = field(default_factory=list)
+    users: list[Entry[User]] = field(default_factory=list)
+    raw: list[RawEntry] = field(default_factory=list)
+    has_users: bool = False
+    # False when some file could not be read whole: rules that conclude from absence stay quiet.
+    complete: bool = True
+
+    def raw_ids(self, section: str) -> dict[str, RawEntry]:
+        """First entry of ``section`` for each id."""
+        found: dict[str, RawEntry] = {}
+        for entry in self.raw:
+            if entry.section == section and entry.id is not None:
+                found.setdefault(entry.id, entry)
+        return found
+
+    def credentials(self) -> Iterator[tuple[Entry[Smtp] | Entry[Imap], Credentials]]:
+        for smtp in self.smtp:
+            if smtp.model.credentials is not None:
+                yield smtp, smtp.model.credentials
+        for imap in self.imap:
+            yield imap, imap.model.credentials
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules may know about the run besides the accounts."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    require_env: bool = False
+
+
+def build(documents: list[Document], invalid: Mapping[tuple[int, str, int], set[object]], complete: bool) -> AccountSet:
+    """The account set of ``documents``.
+
+    ``invalid`` maps (id(document), section, index) of entries that failed the schema to the keys at
+    fault; such an entry becomes a model without those keys when that is still valid, else stays raw.
+    """
+    accounts = AccountSet(complete=complete)
+    for document in documents:
+        data = document.data
+        if not isinstance(data, dict):
+            continue
+        if isinstance(data.get("users"), list):
+            accounts.has_users = True
+        for section, model in SECTIONS.items():
+            items = data.get(section)
+            if not isinstance(items, list):
+                continue
+            target: list[Any] = getattr(accounts, section)
+            for index, item in enumerate(items):
+                if not isinstance(item, dict):
+                    continue
+                origin = Origin(document, (section, index))
+                raw_id = item.get("id")
+                accounts.raw.append(RawEntry(section, raw_id if isinstance(raw_id, str) else None, origin, item))
+                bad = invalid.get((id(document), section, index))
+                if bad is None:
+                    target.append(Entry(model.model_validate(item), origin))
+                    continue
+                try:
+                    partial = model.model_validate({k: v for k, v in item.items() if k not in bad})
+                except ValidationError:
+                    continue
+                target.append(Entry(partial, origin))
+    return accounts
+
+
+def schema_json(schema: dict[str, Any]) -> str:
+    """The committed file's exact text for ``schema`` (stable key order, trailing newline)."""
+    import json
+
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,43 @@
+"""The JSON report, exactly the shape SPEC.md gives."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from validator import __version__
+
+if TYPE_CHECKING:
+    from validator.engine import Result
+    from validator.reporters import ReportOptions
+
+
+def render(result: Result, options: ReportOptions) -> str:
+    summary = result.summary
+    document: dict[str, Any] = {
+        "tool": {"name": "mailcfg", "version": __version__},
+        "files": [source.name for source in result.files],
+        "findings": [
+            {
+                "rule": item.rule,
+                "severity": item.severity.value,
+                "message": item.message,
+                "hint": item.hint,
+                "file": item.file,
+                "line": item.line,
+                "column": item.column,
+                "pointer": item.pointer,
+                "account": item.account,
+            }
+            for item in result.findings
+        ],
+        "live": [],
+        "summary": {
+            "files": summary.files,
+            "accounts": summary.accounts,
+            "errors": summary.errors,
+            "warnings": summary.warnings,
+            "infos": summary.infos,
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

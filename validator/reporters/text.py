@@ -1,0 +1,86 @@
+"""The human report: ``path:line:col: severity[MCxxx] message``, the source line with a caret, the hint.
+
+Plaintext secrets recorded by the loader are masked in every source line shown, whatever the finding.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from validator.finding import Finding, Severity
+
+if TYPE_CHECKING:
+    from validator.engine import Result
+    from validator.loader import SourceFile
+    from validator.reporters import ReportOptions
+
+# The line breaks libyaml counts, so line numbers and source lines agree.
+_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_MASK = "****"
+_COLORS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
+_BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+def render(result: Result, options: ReportOptions) -> str:
+    sources = {source.name: source for source in result.files}
+    lines_cache: dict[str, list[str]] = {}
+    out: list[str] = []
+    for item in result.findings:
+        out.extend(_finding(item, sources.get(item.file), lines_cache, options.color))
+    out.append(_summary(result, options.color))
+    return "\n".join(out) + "\n"
+
+
+def _finding(item: Finding, source: SourceFile | None, cache: dict[str, list[str]], color: bool) -> list[str]:
+    severity = item.severity.value
+    if color:
+        head = f"{_BOLD}{item.location}{_RESET}: {_COLORS[item.severity]}{severity}[{item.rule}]{_RESET} {item.message}"
+    else:
+        head = f"{item.location}: {severity}[{item.rule}] {item.message}"
+    out = [head]
+    if source is not None and source.text:
+        lines = cache.get(source.name)
+        if lines is None:
+            lines = cache[source.name] = _BREAKS.split(source.text)
+        if 1 <= item.line <= len(lines):
+            text, column = _masked(lines[item.line - 1], item.line - 1, item.column - 1, source.masks)
+            gutter = f"{item.line:>5} | "
+            pad = "".join("\t" if c == "\t" else " " for c in text[:column])
+            caret = f"{_COLORS[item.severity]}^{_RESET}" if color else "^"
+            out.append(f"{gutter}{text}")
+            out.append(f"{' ' * 5} | {pad}{caret}")
+    if item.hint:
+        hint = f"      = hint: {item.hint}"
+        out.append(f"{_DIM}{hint}{_RESET}" if color else hint)
+    return out
+
+
+def _masked(text: str, line: int, column: int, masks: list[tuple[int, int, int, int]]) -> tuple[str, int]:
+    """``text`` with secret spans replaced by a fixed mask (hiding the length too), and the moved column."""
+    spans = sorted(
+        (start_col if start_line == line else 0, end_col if end_line == line else len(text))
+        for start_line, start_col, end_line, end_col in masks
+        if start_line <= line <= end_line
+    )
+    for start, end in reversed(spans):
+        text = text[:start] + _MASK + text[end:]
+        if column >= end:
+            column += len(_MASK) - (end - start)
+        elif column > start:
+            column = start
+    return text, column
+
+
+def _summary(result: Result, color: bool) -> str:
+    summary = result.summary
+    files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
+    accounts = f"{summary.accounts} account{'s' if summary.accounts != 1 else ''}"
+    parts = [
+        f"{summary.errors} error{'s' if summary.errors != 1 else ''}",
+        f"{summary.warnings} warning{'s' if summary.warnings != 1 else ''}",
+        f"{summary.infos} info{'s' if summary.infos != 1 else ''}",
+    ]
+    found = "no problems" if not result.findings else ", ".join(parts)
+    line = f"mailcfg: {files}, {accounts}: {found}"
+    return f"{_BOLD}{line}{_RESET}" if color else line

@@ -1,0 +1,112 @@
+"""The rule registry: one module per rule, listed by hand; each module's docstring is its documentation.
+
+A rule module defines ``ID``, ``SEVERITY``, ``TITLE`` and, when it is checked over the account set rather
+than by the loader or the schema stage, ``check(accounts, context) -> Iterable[Finding]``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from validator.finding import Finding, Location, Severity
+from validator.rules import (
+    mc001_syntax,
+    mc002_duplicate_key,
+    mc003_yaml11,
+    mc004_refused,
+    mc005_version,
+    mc101_required,
+    mc102_unknown_key,
+    mc103_type,
+    mc104_value,
+    mc105_email,
+    mc106_host,
+    mc201_outgoing,
+    mc202_duplicate_id,
+    mc203_user_ref,
+    mc204_user_scope,
+    mc205_duplicate_address,
+    mc206_unused_smtp,
+    mc301_plaintext_secret,
+    mc302_insecure,
+    mc303_shared_password,
+    mc304_unused_credentials,
+    mc305_contact,
+    mc306_env_unset,
+    mc401_port_mismatch,
+    mc402_port_nonstandard,
+    mc403_role_address,
+    mc404_test_recipient,
+    mc405_several_smtp,
+)
+
+if TYPE_CHECKING:
+    from validator.model import AccountSet, Context
+
+    Check = Callable[[AccountSet, Context], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule as the rest of mailcfg sees it."""
+
+    id: str
+    severity: Severity
+    title: str
+    doc: str
+    check: Check | None
+
+
+def _rule(module: ModuleType) -> Rule:
+    return Rule(
+        module.ID, module.SEVERITY, module.TITLE, inspect.cleandoc(module.__doc__ or ""), getattr(module, "check", None)
+    )
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in map(
+        _rule,
+        (
+            mc001_syntax,
+            mc002_duplicate_key,
+            mc003_yaml11,
+            mc004_refused,
+            mc005_version,
+            mc101_required,
+            mc102_unknown_key,
+            mc103_type,
+            mc104_value,
+            mc105_email,
+            mc106_host,
+            mc201_outgoing,
+            mc202_duplicate_id,
+            mc203_user_ref,
+            mc204_user_scope,
+            mc205_duplicate_address,
+            mc206_unused_smtp,
+            mc301_plaintext_secret,
+            mc302_insecure,
+            mc303_shared_password,
+            mc304_unused_credentials,
+            mc305_contact,
+            mc306_env_unset,
+            mc401_port_mismatch,
+            mc402_port_nonstandard,
+            mc403_role_address,
+            mc404_test_recipient,
+            mc405_several_smtp,
+        ),
+    )
+}
+
+
+def finding(
+    rule: str, message: str, location: Location, *, hint: str | None = None, account: str | None = None
+) -> Finding:
+    """A finding of ``rule`` at its default severity."""
+    return Finding(rule, RULES[rule].severity, message, location, hint, account)

@@ -1,0 +1,29 @@
+"""Input refused as unsafe or too large.
+
+mailcfg runs on pull requests from people it does not know, so it refuses input built to exhaust it
+before doing any work on it: files over the size limit (32 MiB by default, `--max-file-size` raises it),
+nesting deeper than 64 levels, aliases that would expand to more nodes than the document holds (the
+"billion laughs" alias bomb), and YAML tags other than the standard scalar ones (`!!python/object` and
+friends). The finding states the limit that was hit.
+
+Fails:
+
+    a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+    # ... and so on: a few hundred bytes that expand to billions of nodes
+
+Passes:
+
+    version: 1
+    smtp:
+      - id: outgoing
+        host: smtp.example.com
+        encryption: starttls
+"""
+
+from validator.finding import Severity
+
+ID = "MC004"
+SEVERITY = Severity.ERROR
+TITLE = "input refused as unsafe or too large"

@@ -1,0 +1,57 @@
+"""A non-standard port for the encryption.
+
+Standard are SMTP 25 and 587 (plain or STARTTLS) and 465 (implicit TLS), IMAP 143 (plain or STARTTLS)
+and 993 (implicit TLS). Other ports work when the server really listens there; this note only makes the
+choice visible.
+
+Fails (reported as info):
+
+    smtp:
+      - id: outgoing
+        host: smtp.example.com
+        port: 2525
+        encryption: starttls
+
+Passes:
+
+    smtp:
+      - id: outgoing
+        host: smtp.example.com
+        port: 587
+        encryption: starttls
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from validator.finding import Finding, Severity
+from validator.rules.mc401_port_mismatch import contradicts
+
+if TYPE_CHECKING:
+    from validator.model import AccountSet, Context
+
+ID = "MC402"
+SEVERITY = Severity.INFO
+TITLE = "non-standard port for the encryption"
+STANDARD = {
+    "smtp": {"none": {25, 587}, "starttls": {25, 587}, "ssl": {465}},
+    "imap": {"none": {143}, "starttls": {143}, "ssl": {993}},
+}
+
+
+def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
+    for kind, entries in (("smtp", accounts.smtp), ("imap", accounts.imap)):
+        for entry in entries:
+            model = entry.model
+            port, encryption = model.port, model.encryption
+            if port is None or contradicts(port, encryption) or port in STANDARD[kind][encryption]:
+                continue
+            usual = " or ".join(map(str, sorted(STANDARD[kind][encryption])))
+            yield entry.report(
+                ID,
+                SEVERITY,
+                f"{kind} port {port} is not the usual port for `encryption: {encryption}` ({usual})",
+                "port",
+            )

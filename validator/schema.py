@@ -1,0 +1,314 @@
+"""The schema stage: validate each document against the committed JSON Schema, all errors at once.
+
+jsonschema's own messages repeat the offending value, which may be a secret; every error is turned into
+a finding with a message of our own (MC005, MC101–MC106, MC301) that echoes values only for fields that
+cannot hold secrets.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from validator.finding import Finding
+from validator.formats import email_problem, host_problem
+from validator.rules import finding
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+    from validator.loader import Document
+
+SECTIONS = ("users", "smtp", "imap")
+_SECTION_NAMES = {"users": "user", "smtp": "smtp entry", "imap": "imap account"}
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "number": "a number",
+    "null": "empty",
+}
+_ENUM_HINTS = {
+    ("encryption", "tls"): "`tls` is ambiguous: starttls (ports 587/143) upgrades a plain connection, "
+    "ssl (ports 465/993) is TLS from the first byte",
+}
+
+
+def schema_path() -> Path:
+    """The schema file: inside the installed package, else at the top of the source tree."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "accounts.schema.json", here.parent / "schema" / "accounts.schema.json"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("accounts.schema.json is missing from this installation")  # pragma: no cover
+
+
+def schema_text() -> str:
+    return schema_path().read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(schema_text())
+    return schema
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Validator:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    checker = FormatChecker(formats=())
+    checker.checks("email", raises=ValueError)(_checked(email_problem))
+    checker.checks("hostname", raises=ValueError)(_checked(host_problem))
+    validator: Validator = Draft202012Validator(load_schema(), format_checker=checker)
+    return validator
+
+
+def _checked(problem: Any) -> Any:
+    def check(instance: object) -> bool:
+        if isinstance(instance, str):
+            reason = problem(instance)
+            if reason:
+                raise ValueError(reason)
+        return True
+
+    return check
+
+
+def check_document(document: Document) -> tuple[list[Finding], dict[tuple[str, int], set[object]]]:
+    """Findings for one document, and for each entry that failed the schema the keys at fault.
+
+    The rules still see such an entry when it is valid without those keys, so one typo does not hide
+    every other problem of the account.
+    """
+    findings: list[Finding] = []
+    invalid: dict[tuple[str, int], set[object]] = {}
+    seen: set[tuple[str, tuple[object, ...], object]] = set()
+    data = document.data
+    for error in _validator().iter_errors(data):
+        path = tuple(error.absolute_path)
+        if len(path) >= 2 and path[0] in SECTIONS and isinstance(path[1], int):
+            keys = invalid.setdefault((str(path[0]), path[1]), set())
+            if len(path) > 2:
+                keys.add(path[2])
+            elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                keys.update(k for k in error.instance if k not in _properties(error.schema))
+        for item in _findings(document, error, path, seen):
+            findings.append(item)
+    return findings, invalid
+
+
+def _findings(
+    document: Document, error: Any, path: tuple[object, ...], seen: set[tuple[str, tuple[object, ...], object]]
+) -> list[Finding]:
+    kind, instance = error.validator, error.instance
+    account = _account(document.data, path)
+    where = _describe(document.data, path)
+    if kind == "required":
+        out = []
+        for name in error.validator_value:
+            if isinstance(instance, dict) and name not in instance and ("req", path, name) not in seen:
+                seen.add(("req", path, name))
+                if not path and name == "version":
+                    out.append(
+                        finding(
+                            "MC005",
+                            "document has no `version`",
+                            document.location(path),
+                            hint="add `version: 1` at the top",
+                        )
+                    )
+                else:
+                    out.append(
+                        finding(
+                            "MC101", f"{where} lacks required key '{name}'", document.location(path), account=account
+                        )
+                    )
+        return out
+    if kind == "additionalProperties":
+        allowed = list(_properties(error.schema))
+        out = []
+        for key in instance:
+            if key in allowed or ("extra", path, key) in seen:
+                continue
+            seen.add(("extra", path, key))
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            out.append(
+                finding(
+                    "MC102",
+                    f"unknown key {_key(key)} in {where}",
+                    document.location((*path, key), key=True),
+                    hint=f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(allowed)}",
+                    account=account,
+                )
+            )
+        return out
+    location = document.location(path)
+    if not path and kind == "type":
+        return [
+            finding(
+                "MC103", "a document must be a mapping with `version: 1` and the sections users, smtp, imap", location
+            )
+        ]
+    if path == ("version",):
+        shown = repr(instance) if isinstance(instance, (int, str)) and not isinstance(instance, bool) else "this"
+        return [
+            finding(
+                "MC005",
+                f"unsupported version {shown}: this mailcfg reads format version 1",
+                location,
+                hint="write `version: 1`",
+            )
+        ]
+    name = str(path[-1]) if path and isinstance(path[-1], str) else "item"
+    if "password" in path:
+        if kind == "type" and path[-1] == "password" and isinstance(instance, (str, int, float, bool)):
+            return [
+                finding(
+                    "MC301",
+                    f"plaintext password in {where}",
+                    location,
+                    account=account,
+                    hint="name an environment variable instead: `password: {env: SOME_VARIABLE}`",
+                )
+            ]
+        if kind == "type":
+            return [
+                finding(
+                    "MC103",
+                    f"'{name}' of {where} must be {_expected(error.validator_value)}",
+                    location,
+                    account=account,
+                    hint="write `password: {env: SOME_VARIABLE}`",
+                )
+            ]
+        return [
+            finding(
+                "MC104",
+                f"'{name}' of {where} must be an environment variable name "
+                "(letters, digits, '_'; not starting with a digit)",
+                location,
+                account=account,
+            )
+        ]
+    if kind == "type":
+        hint = None
+        if isinstance(instance, str) and "integer" in str(error.validator_value) and instance.strip().isdigit():
+            hint = f"write {instance.strip()} without quotes"
+        return [
+            finding(
+                "MC103",
+                f"'{name}' of {where} must be {_expected(error.validator_value)}, not {_actual(instance)}",
+                location,
+                hint=hint,
+                account=account,
+            )
+        ]
+    if kind == "format":
+        rule = "MC105" if error.validator_value == "email" else "MC106"
+        what = "e-mail address" if rule == "MC105" else "host name"
+        reason = str(error.cause) if error.cause else f"not a valid {what}"
+        return [
+            finding(
+                rule,
+                f"'{name}' of {where} is not a valid {what}: {_value(instance)}",
+                location,
+                hint=reason,
+                account=account,
+            )
+        ]
+    if kind in ("enum", "const"):
+        allowed = error.validator_value if kind == "enum" else [error.validator_value]
+        hint = _ENUM_HINTS.get((name, str(instance).lower()))
+        return [
+            finding(
+                "MC104",
+                f"'{name}' of {where} is {_value(instance)}; allowed: {', '.join(map(str, allowed))}",
+                location,
+                hint=hint,
+                account=account,
+            )
+        ]
+    if kind == "pattern":
+        return [
+            finding(
+                "MC104",
+                f"'{name}' of {where} is {_value(instance)}, which is not a valid id",
+                location,
+                account=account,
+                hint="ids are 1-63 lower-case letters, digits, '-' and '_', starting with a letter or digit",
+            )
+        ]
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return [
+            finding("MC104", f"'{name}' of {where} is {_value(instance)}, outside 1-65535", location, account=account)
+        ]
+    if kind == "minLength":
+        return [finding("MC104", f"'{name}' of {where} must not be empty", location, account=account)]
+    return [
+        finding(
+            "MC104",
+            f"'{name}' of {where} is not allowed here ({kind})",
+            location,  # pragma: no cover
+            account=account,
+        )
+    ]
+
+
+def _properties(schema: object) -> dict[str, Any]:
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    return properties if isinstance(properties, dict) else {}
+
+
+def _account(data: Any, path: tuple[object, ...]) -> str | None:
+    if len(path) >= 2 and path[0] in SECTIONS and isinstance(data, dict):
+        items = data.get(path[0])
+        if isinstance(items, list) and isinstance(path[1], int) and path[1] < len(items):
+            item = items[path[1]]
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                return str(item["id"])
+    return None
+
+
+def _describe(data: Any, path: tuple[object, ...]) -> str:
+    if not path:
+        return "the document"
+    if path[0] in SECTIONS and len(path) >= 2:
+        account = _account(data, path)
+        noun = _SECTION_NAMES[str(path[0])]
+        label = f"{noun} '{account}'" if account else f"{noun} #{int(str(path[1])) + 1}"
+        return f"the credentials of {label}" if "credentials" in path[2:-1] or path[2:] == ("credentials",) else label
+    return f"section '{path[0]}'"
+
+
+def _expected(types: object) -> str:
+    names = types if isinstance(types, list) else [types]
+    return " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in names)
+
+
+def _actual(value: object) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def _value(value: object) -> str:
+    text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _key(key: object) -> str:
+    return repr(key) if isinstance(key, str) else f"{key!s} (not a string: quote it)"
