@@ -88,6 +88,7 @@ def run(options: CheckOptions) -> Result:
             invalid.update(((id(document), section, index), keys) for (section, index), keys in bad.items())
             documents.append(document)
     accounts = model.build(documents, invalid, complete=all(source.complete for source in files))
+    findings.extend(accounts.problems)
     context = model.Context(env=options.env, require_env=options.require_env)
     for rule in RULES.values():
         if rule.check is not None:

@@ -369,7 +369,9 @@ class _Parser:
                         end = event.end_mark
                         masks.append((line, column, end.line, end.column))
                     if frame is None:
-                        root, root_pos = value, (line, column)
+                        root = value
+                        if event.value:  # an empty document keeps the position of its `---`
+                            root_pos = (line, column)
                     else:
                         self._add(frame, value, line, column, table)
                     if event.anchor:

@@ -246,6 +246,8 @@ class AccountSet:
     has_users: bool = False
     # False when some file could not be read whole: rules that conclude from absence stay quiet.
     complete: bool = True
+    # Entries the schema passed but the model refused (a gap between the two); reported as MC104.
+    problems: list[Finding] = field(default_factory=list)
 
     def raw_ids(self, section: str) -> dict[str, RawEntry]:
         """First entry of ``section`` for each id."""
@@ -296,15 +298,22 @@ def build(documents: list[Document], invalid: Mapping[tuple[int, str, int], set[
                 raw_id = item.get("id")
                 accounts.raw.append(RawEntry(section, raw_id if isinstance(raw_id, str) else None, origin, item))
                 bad = invalid.get((id(document), section, index))
-                if bad is None:
-                    target.append(Entry(model.model_validate(item), origin))
-                    continue
                 try:
-                    partial = model.model_validate({k: v for k, v in item.items() if k not in bad})
-                except ValidationError:
-                    continue
-                target.append(Entry(partial, origin))
+                    valid = {k: v for k, v in item.items() if k not in bad} if bad else item
+                    target.append(Entry(model.model_validate(valid), origin))
+                except ValidationError as error:
+                    if bad is None:  # the schema let through what the model refuses: report, never crash
+                        accounts.problems.extend(_refused(error, origin))
     return accounts
+
+
+def _refused(error: ValidationError, origin: Origin) -> Iterator[Finding]:
+    # Only the field path is used: pydantic's messages may quote the input, which may be a secret.
+    label = f"{origin.path[0]} entry #{int(str(origin.path[1])) + 1}"
+    for problem in error.errors(include_input=False, include_url=False):
+        path = tuple(problem["loc"])
+        name = path[-1] if path else "entry"
+        yield Finding("MC104", Severity.ERROR, f"'{name}' of {label} is not allowed", origin.at(*path))
 
 
 def schema_json(schema: dict[str, Any]) -> str:

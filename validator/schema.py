@@ -149,6 +149,12 @@ def _findings(
             )
         return out
     location = document.location(path)
+    if not path and kind == "type" and instance is None:
+        return [
+            finding(
+                "MC005", "document is empty: it has no `version`", location, hint="start the document with `version: 1`"
+            )
+        ]
     if not path and kind == "type":
         return [
             finding(

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 # The line breaks libyaml counts, so line numbers and source lines agree.
 _BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _MASK = "****"
+# Defence in depth for lines the loader never turned into values (a syntax error on a password line):
+# whatever follows a password-like key is masked unless it is an `{env: NAME}` reference.
+_SECRET_VALUE = re.compile(
+    r"""((?:^|[\s{,])["']?(?:password|passwd|secret|token|api_?key)["']?\s*:[ \t]*)(?!\{\s*env\s*:)(\S.*)""",
+    re.IGNORECASE,
+)
 _COLORS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
@@ -63,6 +69,9 @@ def _masked(text: str, line: int, column: int, masks: list[tuple[int, int, int, 
         for start_line, start_col, end_line, end_col in masks
         if start_line <= line <= end_line
     )
+    for match in _SECRET_VALUE.finditer(text):
+        spans.append(match.span(2))
+    spans = _merged(sorted(spans))
     for start, end in reversed(spans):
         text = text[:start] + _MASK + text[end:]
         if column >= end:
@@ -70,6 +79,16 @@ def _masked(text: str, line: int, column: int, masks: list[tuple[int, int, int, 
         elif column > start:
             column = start
     return text, column
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
 
 
 def _summary(result: Result, color: bool) -> str:
