@@ -228,19 +228,19 @@ def load_bytes(raw: bytes, name: str, limits: Limits = Limits(), source: SourceF
             )
         )
         return source
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     try:
-        text = raw.decode("utf-8-sig")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
-        before = raw[: error.start]
+        before = body[: error.start]
         line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1 - (bom if line == 1 else 0)
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         source.complete = False
         source.findings.append(
             finding(
                 "MC001",
-                f"file is not valid UTF-8 (byte 0x{raw[error.start]:02x})",
-                Location(name, line, max(column, 1)),
+                f"file is not valid UTF-8 (byte 0x{body[error.start]:02x})",
+                Location(name, line, column),
                 hint="save the file as UTF-8",
             )
         )
@@ -264,11 +264,24 @@ def load_bytes(raw: bytes, name: str, limits: Limits = Limits(), source: SourceF
 
 _NOKEY = object()
 _MERGEKEY = object()
+_COLLECTION_TAGS = frozenset({None, "!", _Y + "map", _Y + "seq"})
+# Keys that may hold a secret even though the format has no such key (typos of `password`, say).
+_SECRET_LIKE = re.compile(r"pas?sw|pwd|secret|token|api_?key|kennwort", re.IGNORECASE)
+# Inside `credentials`, every key but these may be a mistyped password key.
+_PLAIN_IN_CREDENTIALS = frozenset({"username", "contact"})
+
+
+def secret_key(key: object) -> bool:
+    """Whether values under ``key`` may be secrets (``password``, ``passwort``, ``api_key``, …)."""
+    return isinstance(key, str) and (key.lower() in SENSITIVE_KEYS or bool(_SECRET_LIKE.search(key)))
 
 
 class _Frame:
+    """An open mapping or list while its events arrive."""
+
     __slots__ = (
         "anchor",
+        "credentials",
         "is_map",
         "kc",
         "key",
@@ -276,22 +289,39 @@ class _Frame:
         "kl",
         "merges",
         "obj",
+        "path",
         "positions",
         "sensitive",
         "start",
     )
 
-    def __init__(self, obj: Any, positions: Any, sensitive: bool, anchor: str | None, start: int) -> None:
+    def __init__(
+        self, obj: Any, positions: Any, path: tuple[object, ...], sensitive: bool, anchor: str | None, start: int
+    ) -> None:
         self.obj = obj
         self.is_map = isinstance(obj, dict)
         self.positions = positions
+        self.path = path
         self.sensitive = sensitive
+        self.credentials = bool(path) and path[-1] == "credentials"
         self.anchor = anchor
         self.start = start
         self.key: Any = _NOKEY
         self.kl = self.kc = 0
         self.key_sensitive = False
         self.merges: list[tuple[Any, int, int]] = []
+
+    def child_path(self) -> tuple[object, ...]:
+        """Path of the node that arrives next in this container."""
+        if self.is_map:
+            return (*self.path, self.key if self.key is not _NOKEY and self.key is not _MERGEKEY else "<<")
+        return (*self.path, len(self.obj))
+
+    def set_key(self, key: Any, line: int, column: int) -> None:
+        self.key, self.kl, self.kc = key, line, column
+        self.key_sensitive = (
+            self.sensitive or secret_key(key) or (self.credentials and key not in _PLAIN_IN_CREDENTIALS)
+        )
 
 
 class _Parser:
@@ -328,6 +358,9 @@ class _Parser:
         self.source.documents.clear()
         self.findings.append(finding(rule, message, Location(self.source.name, line, column), hint=hint))
 
+    def _location(self, line: int, column: int, path: tuple[object, ...]) -> Location:
+        return Location(self.source.name, line + 1, column + 1, pointer_of(path))
+
     def _events(self, loader: Any) -> None:  # one loop for speed; branches are event kinds
         get = loader.get_event
         scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
@@ -341,8 +374,8 @@ class _Parser:
         anchors: dict[str, tuple[Any, int]] = {}
         root: Any = None
         root_pos = (0, 0)
-        nodes = 0
-        expanded = 0
+        nodes = 0  # nodes written in the document
+        expanded = 0  # nodes added by aliases; an anchor's size counts both
         event = get()
         while event is not None:
             kind = type(event)
@@ -352,34 +385,46 @@ class _Parser:
                 frame = stack[-1] if stack else None
                 if frame is not None and frame.is_map and frame.key is _NOKEY:
                     self._scalar_key(frame, event, line, column)
+                    if frame.sensitive and frame.key != "env":
+                        masks.append((line, column, event.end_mark.line, event.end_mark.column))
                 else:
-                    sensitive = frame is not None and (frame.key_sensitive or frame.sensitive)
-                    value = self._scalar_value(event, line, column, sensitive)
+                    sensitive = frame is not None and (frame.key_sensitive if frame.is_map else frame.sensitive)
+                    path = frame.child_path() if frame is not None else ()
+                    value = self._scalar_value(event, line, column, sensitive, path)
                     if (
                         sensitive
                         and value is not None
                         and not (
                             frame is not None
-                            and frame.is_map
                             and frame.key == "env"
                             and isinstance(value, str)
                             and ENV_NAME.match(value)
                         )
                     ):
-                        end = event.end_mark
-                        masks.append((line, column, end.line, end.column))
+                        masks.append((line, column, event.end_mark.line, event.end_mark.column))
                     if frame is None:
                         root = value
                         if event.value:  # an empty document keeps the position of its `---`
                             root_pos = (line, column)
                     else:
-                        self._add(frame, value, line, column, table)
+                        self._add(frame, value, line, column)
                     if event.anchor:
                         anchors[event.anchor] = (value, 1)
                 nodes += 1
             elif kind is mstart or kind is sstart:
                 mark = event.start_mark
                 line, column = mark.line, mark.column
+                frame = stack[-1] if stack else None
+                sensitive = frame is not None and (frame.key_sensitive if frame.is_map else frame.sensitive)
+                if event.tag not in _COLLECTION_TAGS:
+                    shown = "this YAML tag" if sensitive else f"YAML tag {event.tag}"
+                    raise _Stop(
+                        "MC004",
+                        f"{shown} is not supported: mailcfg reads plain data only",
+                        line + 1,
+                        column + 1,
+                        "remove the tag",
+                    )
                 if len(stack) >= limits.max_depth:
                     raise _Stop(
                         "MC004",
@@ -388,7 +433,6 @@ class _Parser:
                         column + 1,
                         "account files need a handful of levels; this looks like hostile input",
                     )
-                frame = stack[-1] if stack else None
                 if frame is not None and frame.is_map and frame.key is _NOKEY:
                     raise _Stop(
                         "MC001", "a mapping or list used as a mapping key is not supported", line + 1, column + 1
@@ -396,26 +440,27 @@ class _Parser:
                 obj: Any = {} if kind is mstart else []
                 positions: Any = {} if kind is mstart else []
                 table[id(obj)] = [line, column, positions]
-                sensitive = frame is not None and (frame.sensitive or frame.key_sensitive)
+                path = frame.child_path() if frame is not None else ()
                 if frame is None:
                     root, root_pos = obj, (line, column)
                 else:
-                    self._add(frame, obj, line, column, table)
-                stack.append(_Frame(obj, positions, sensitive, event.anchor, nodes))
+                    self._add(frame, obj, line, column)
+                stack.append(_Frame(obj, positions, path, sensitive, event.anchor, nodes + expanded))
                 nodes += 1
             elif kind is mend or kind is send:
                 frame = stack.pop()
                 if frame.merges:
                     self._merge(frame, table)
                 if frame.anchor:
-                    anchors[frame.anchor] = (frame.obj, nodes - frame.start)
+                    anchors[frame.anchor] = (frame.obj, nodes + expanded - frame.start)
             elif kind is alias_event:
                 mark = event.start_mark
                 line, column = mark.line, mark.column
+                frame = stack[-1] if stack else None
+                sensitive = frame is not None and (frame.key_sensitive if frame.is_map else frame.sensitive)
                 if event.anchor not in anchors:
-                    raise _Stop(
-                        "MC001", f"alias *{event.anchor} refers to no anchor defined before it", line + 1, column + 1
-                    )
+                    shown = "an alias" if sensitive else f"alias *{event.anchor}"
+                    raise _Stop("MC001", f"{shown} refers to no anchor defined before it", line + 1, column + 1)
                 value, size = anchors[event.anchor]
                 expanded += size
                 if expanded > max(limits.alias_budget, nodes):
@@ -426,7 +471,6 @@ class _Parser:
                         column + 1,
                         "account files rarely need aliases; expand them by hand",
                     )
-                frame = stack[-1] if stack else None
                 if frame is None:
                     root, root_pos = value, (line, column)
                 elif frame.is_map and frame.key is _NOKEY:
@@ -434,10 +478,9 @@ class _Parser:
                         raise _Stop(
                             "MC001", "a mapping or list used as a mapping key is not supported", line + 1, column + 1
                         )
-                    frame.key, frame.kl, frame.kc = value, line, column
-                    frame.key_sensitive = isinstance(value, str) and value.lower() in SENSITIVE_KEYS
+                    frame.set_key(value, line, column)
                 else:
-                    self._add(frame, value, line, column, table)
+                    self._add(frame, value, line, column)
             elif kind is dstart:
                 anchors = {}
                 root, root_pos = None, (event.start_mark.line, event.start_mark.column)
@@ -450,14 +493,11 @@ class _Parser:
 
     def _scalar_key(self, frame: _Frame, event: Any, line: int, column: int) -> None:
         if event.tag is None and event.implicit[0] and event.value == "<<":
-            frame.key = _MERGEKEY
+            frame.set_key(_MERGEKEY, line, column)
         else:
-            frame.key = self._scalar_value(event, line, column, False)
-        frame.kl, frame.kc = line, column
-        key = frame.key
-        frame.key_sensitive = isinstance(key, str) and key.lower() in SENSITIVE_KEYS
+            frame.set_key(self._scalar_value(event, line, column, frame.sensitive, frame.path), line, column)
 
-    def _add(self, frame: _Frame, value: Any, line: int, column: int, table: dict[int, list[Any]]) -> None:
+    def _add(self, frame: _Frame, value: Any, line: int, column: int) -> None:
         if frame.is_map:
             key = frame.key
             if key is _MERGEKEY:
@@ -465,16 +505,7 @@ class _Parser:
             else:
                 positions = frame.positions
                 if key in positions:
-                    first = positions[key]
-                    self.findings.append(
-                        finding(
-                            "MC002",
-                            f"duplicate key {_show(key)} (first at line {first[0] + 1}, column {first[1] + 1}); "
-                            "YAML readers keep only the last one",
-                            Location(self.source.name, frame.kl + 1, frame.kc + 1),
-                            hint="remove one of the two",
-                        )
-                    )
+                    self._duplicate(frame, key, positions[key])
                     del frame.obj[key]  # re-insert so the kept value also takes the later position
                 frame.obj[key] = value
                 positions[key] = (frame.kl, frame.kc, line, column)
@@ -483,6 +514,30 @@ class _Parser:
         else:
             frame.obj.append(value)
             frame.positions.append((line, column))
+
+    def _duplicate(self, frame: _Frame, key: Any, first: tuple[int, int, int, int]) -> None:
+        path = (*frame.path, key)
+        shown = "a key" if frame.sensitive else f"key {_show(key)}"
+        self.findings.append(
+            finding(
+                "MC002",
+                f"duplicate {shown} (first at line {first[0] + 1}, column {first[1] + 1}); "
+                "YAML readers keep only the last one",
+                self._location(frame.kl, frame.kc, path),
+                hint="remove one of the two",
+            )
+        )
+        dropped = frame.obj[key]
+        if frame.key_sensitive and dropped is not None and not isinstance(dropped, (dict, list)):
+            # The schema never sees the dropped value, but it still sits in the file for anyone to read.
+            self.findings.append(
+                finding(
+                    "MC301",
+                    "plaintext secret in the YAML (in a value a duplicate key overrides)",
+                    self._location(first[2], first[3], path),
+                    hint="delete it; name an environment variable instead: `password: {env: SOME_VARIABLE}`",
+                )
+            )
 
     def _merge(self, frame: _Frame, table: dict[int, list[Any]]) -> None:
         # PyYAML semantics: explicit keys win, and among merged mappings the earlier one wins.
@@ -498,16 +553,17 @@ class _Parser:
                         obj[key] = item
                         positions[key] = entry[2][key]
 
-    def _scalar_value(self, event: Any, line: int, column: int, sensitive: bool) -> Any:
+    def _scalar_value(self, event: Any, line: int, column: int, sensitive: bool, path: tuple[object, ...]) -> Any:
         tag, text = event.tag, event.value
         if tag is None or tag == "!":
             if not event.implicit[0] or tag == "!":
                 return text  # quoted, or the non-specific tag "!": always a string
             tag = _resolve(text)
         elif tag not in _SCALAR_TAGS:
+            shown = "this YAML tag" if sensitive else f"YAML tag {tag}"
             raise _Stop(
                 "MC004",
-                f"YAML tag {tag!s} is not supported: mailcfg reads plain data only",
+                f"{shown} is not supported: mailcfg reads plain data only",
                 line + 1,
                 column + 1,
                 "remove the tag",
@@ -520,9 +576,7 @@ class _Parser:
             if sensitive:
                 surprise = "this plain value is not read as written (YAML 1.1 rules)"
                 hint = "quote it"
-            self.findings.append(
-                finding("MC003", surprise, Location(self.source.name, line + 1, column + 1), hint=hint)
-            )
+            self.findings.append(finding("MC003", surprise, self._location(line, column, path), hint=hint))
         return value
 
 

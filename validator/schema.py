@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from validator.finding import Finding
+from validator.finding import Finding, pointer_of
 from validator.formats import email_problem, host_problem
+from validator.loader import secret_key
 from validator.rules import finding
 
 if TYPE_CHECKING:
@@ -137,6 +139,19 @@ def _findings(
             if key in allowed or ("extra", path, key) in seen:
                 continue
             seen.add(("extra", path, key))
+            if any(secret_key(part) for part in path):
+                # Inside a password mapping even a key may be the secret itself: never echo it.
+                location = replace(document.location((*path, key), key=True), pointer=pointer_of(path))
+                out.append(
+                    finding(
+                        "MC102",
+                        f"unexpected key in the password of {where}",
+                        location,
+                        hint="a password is written `{env: NAME}` and takes no other key",
+                        account=account,
+                    )
+                )
+                continue
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             out.append(
                 finding(
@@ -162,6 +177,9 @@ def _findings(
             )
         ]
     if path == ("version",):
+        if ("version", path, None) in seen:  # a wrong type is also not the allowed value: report once
+            return []
+        seen.add(("version", path, None))
         shown = repr(instance) if isinstance(instance, (int, str)) and not isinstance(instance, bool) else "this"
         return [
             finding(
@@ -205,7 +223,7 @@ def _findings(
     if kind == "type":
         hint = None
         if isinstance(instance, str) and "integer" in str(error.validator_value) and instance.strip().isdigit():
-            hint = f"write {instance.strip()} without quotes"
+            hint = f"write {int(instance.strip())} without quotes"
         return [
             finding(
                 "MC103",
@@ -230,13 +248,13 @@ def _findings(
         ]
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
-        hint = _ENUM_HINTS.get((name, str(instance).lower()))
+        enum_hint = _ENUM_HINTS.get((name, str(instance).lower()))
         return [
             finding(
                 "MC104",
                 f"'{name}' of {where} is {_value(instance)}; allowed: {', '.join(map(str, allowed))}",
                 location,
-                hint=hint,
+                hint=enum_hint,
                 account=account,
             )
         ]

@@ -1,0 +1,247 @@
+"""The canary test: a secret written into (or referenced by) the YAML never appears in any output.
+
+A recognisable canary is put everywhere a secret may land: as a plaintext password, in odd shapes under a
+password key, under a mistyped key, in lines the parser cannot read, and as the *value* of an environment
+variable that ``{env: NAME}`` refers to. Every report format, with and without ``--output``, in-process
+and as a real subprocess, must not contain it, while the run still reports what it should (MC301...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import VALID
+
+from validator.cli import FORMATS
+
+Cli = Callable[..., tuple[int, str, str]]
+
+CANARY = "CANARY-7f3a9c-s3cr3t"
+ENV_CANARY = "CANARY-env-5d81e0-v4lu3"
+ENV_FILE_CANARY = "CANARY-dotenv-22c4b7-v4lu3"
+PASSWORD_LINE = "      password: {env: SMTP_PASSWORD}\n"  # line 11 of VALID: the smtp credentials
+assert PASSWORD_LINE in VALID
+
+
+def with_password(text: str) -> str:
+    """VALID with the smtp password line replaced by ``text`` (one or more whole lines)."""
+    return VALID.replace(PASSWORD_LINE, text.rstrip("\n") + "\n", 1)
+
+
+# id -> (YAML, rules the run must report, secrets that must not appear)
+CASES: dict[str, tuple[str, set[str], tuple[str, ...]]] = {
+    "plain": (with_password(f"      password: {CANARY}"), {"MC301"}, (CANARY,)),
+    "double-quoted": (with_password(f'      password: "{CANARY}"'), {"MC301"}, (CANARY,)),
+    "single-quoted": (with_password(f"      password: '{CANARY}'"), {"MC301"}, (CANARY,)),
+    "block-literal": (
+        with_password(f"      password: |\n        {CANARY}\n        second-line-{CANARY}"),
+        {"MC301"},
+        (CANARY,),
+    ),
+    "folded": (with_password(f"      password: >-\n        {CANARY}"), {"MC301"}, (CANARY,)),
+    "plain-multiline": (
+        with_password(f"      password: {CANARY}\n        continued-{CANARY}"),
+        {"MC301"},
+        (CANARY,),
+    ),
+    "anchored": (
+        with_password(f"      password: &pw {CANARY}").replace(
+            "{env: IMAP_INFO_PASSWORD}", "*pw"
+        ),
+        {"MC301"},
+        (CANARY,),
+    ),
+    "flow-list": (with_password(f"      password: [{CANARY}]"), {"MC103"}, (CANARY,)),
+    "block-list": (with_password(f"      password:\n        - {CANARY}"), {"MC103"}, (CANARY,)),
+    "mapping-value": (with_password(f"      password: {{value: {CANARY}}}"), {"MC102"}, (CANARY,)),
+    "env-invalid-name": (with_password(f"      password: {{env: {CANARY}}}"), {"MC104"}, (CANARY,)),
+    "env-list": (with_password(f"      password: {{env: [{CANARY}]}}"), {"MC103"}, (CANARY,)),
+    "env-extra-key": (with_password(f"      password: {{env: SMTP_PASSWORD, value: {CANARY}}}"), {"MC102"}, (CANARY,)),
+    "duplicate-key-plain-last": (
+        with_password(f"      password: {{env: SMTP_PASSWORD}}\n      password: {CANARY}"),
+        {"MC002", "MC301"},
+        (CANARY,),
+    ),
+    "duplicate-key-plain-first": (
+        with_password(f"      password: {CANARY}\n      password: {{env: SMTP_PASSWORD}}"),
+        {"MC002"},
+        (CANARY,),
+    ),
+    "yaml11-octal": (with_password("      password: 01234567"), {"MC003", "MC301"}, ("01234567", "342391")),
+    "yaml11-sexagesimal": (with_password("      password: 12:34:56"), {"MC003", "MC301"}, ("12:34:56", "45296")),
+    "yaml11-underscore": (with_password("      password: 9_876_543"), {"MC003", "MC301"}, ("9_876_543", "9876543")),
+    "syntax-error-colon": (with_password(f"      password: {CANARY}: x"), {"MC001"}, (CANARY,)),
+    "syntax-error-percent": (with_password(f"      password: %{CANARY}"), {"MC001"}, (CANARY,)),
+    "syntax-error-escape": (with_password(f'      password: "{CANARY}\\q"'), {"MC001"}, (CANARY,)),
+    "syntax-error-unclosed-quote": (with_password(f"      password: '{CANARY}"), {"MC001"}, (CANARY,)),
+    "starts-like-an-alias": (with_password(f"      password: *{CANARY}"), {"MC001"}, (CANARY,)),
+    "starts-like-a-tag": (with_password(f"      password: !{CANARY}"), {"MC004"}, (CANARY,)),
+    "braces-around-the-secret": (with_password(f"      password: {{{CANARY}}}"), {"MC101"}, (CANARY,)),
+    "mistyped-key": (
+        with_password(f"{PASSWORD_LINE}      passwort: {CANARY}"),
+        {"MC102"},
+        (CANARY,),
+    ),
+    "misspelled-key": (
+        with_password(f"{PASSWORD_LINE}      pasword: {CANARY}"),
+        {"MC102"},
+        (CANARY,),
+    ),
+    "token-key": (with_password(f"{PASSWORD_LINE}      token: {CANARY}"), {"MC102"}, (CANARY,)),
+    "top-level-secret": (VALID + f"secret: {CANARY}\n", {"MC102"}, (CANARY,)),
+}
+
+RULE_IN_TEXT = re.compile(r"\[(MC\d{3})\]")
+
+
+def _assert_clean(secrets: tuple[str, ...], **outputs: str) -> None:
+    for where, text in outputs.items():
+        for secret in secrets:
+            assert secret not in text, f"{secret!r} leaked into {where}:\n{text}"
+
+
+def _rules(fmt: str, report: str) -> set[str]:
+    if fmt == "json":
+        return {item["rule"] for item in json.loads(report)["findings"]}
+    return set(RULE_IN_TEXT.findall(report))
+
+
+@pytest.fixture
+def env_file(tmp_path: Path) -> Path:
+    path = tmp_path / "secrets.env"
+    path.write_text(f"IMAP_INFO_PASSWORD={ENV_FILE_CANARY}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_canary_never_printed_in_process(
+    case: str, cli: Cli, tmp_path: Path, env_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, expected, secrets = CASES[case]
+    monkeypatch.setenv("SMTP_PASSWORD", ENV_CANARY)
+    config = tmp_path / "accounts.yaml"
+    config.write_text(source, encoding="utf-8")
+    secrets = (*secrets, ENV_CANARY, ENV_FILE_CANARY)
+    flag_sets = [(), ("--strict",), ("--require-env",), ("--require-env", "--env-file", str(env_file), "--strict")]
+    assert set(FORMATS) >= {"text", "json"}
+    for fmt in FORMATS:
+        for flags in flag_sets:
+            code, out, err = cli("check", "--format", fmt, *flags, str(config))
+            assert code == 1, (fmt, flags, out, err)
+            _assert_clean(secrets, stdout=out, stderr=err)
+            if fmt in ("json", "text"):
+                assert expected <= _rules(fmt, out), (fmt, flags, out)
+            report = tmp_path / f"report.{fmt}"
+            code, out, err = cli("check", "--format", fmt, "--output", str(report), *flags, str(config))
+            assert code == 1
+            assert out == ""
+            written = report.read_text(encoding="utf-8")
+            _assert_clean(secrets, stdout=out, stderr=err, output_file=written)
+            if fmt in ("json", "text"):
+                assert expected <= _rules(fmt, written)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_canary_never_printed_in_colour(case: str, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source, _, secrets = CASES[case]
+    config = tmp_path / "accounts.yaml"
+    config.write_text(source, encoding="utf-8")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, err = cli("check", str(config))
+    assert code == 1
+    assert "\x1b[" in out  # really the coloured report
+    _assert_clean(secrets, stdout=out, stderr=err)
+
+
+def test_plaintext_password_is_masked_in_the_source_line(cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "accounts.yaml"
+    config.write_text(CASES["plain"][0], encoding="utf-8")
+    code, out, _ = cli("check", str(config))
+    assert code == 1
+    assert f"{config}:11:17: error[MC301] plaintext password" in out
+    assert "   11 |       password: ****\n" in out
+
+
+def test_plaintext_password_dropped_by_a_duplicate_key_is_still_mc301(cli: Cli, tmp_path: Path) -> None:
+    # The plaintext password sits in the file (and in git) even though YAML readers keep the later key.
+    config = tmp_path / "accounts.yaml"
+    config.write_text(CASES["duplicate-key-plain-first"][0], encoding="utf-8")
+    code, out, _ = cli("check", "--format", "json", str(config))
+    assert code == 1
+    rules = [(item["rule"], item["line"]) for item in json.loads(out)["findings"]]
+    assert ("MC002", 12) in rules
+    assert ("MC301", 11) in rules
+
+
+def test_env_values_never_printed(cli: Cli, tmp_path: Path, env_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", ENV_CANARY)
+    config = tmp_path / "accounts.yaml"
+    config.write_text(VALID, encoding="utf-8")
+    secrets = (ENV_CANARY, ENV_FILE_CANARY)
+    for fmt in FORMATS:
+        # Both variables set (one from the environment, one from the dotenv file): clean.
+        code, out, err = cli("check", "--format", fmt, "--require-env", "--strict", "--env-file", str(env_file),
+                             str(config))
+        assert code == 0, out
+        _assert_clean(secrets, stdout=out, stderr=err)
+        # Without the dotenv file one variable is missing: MC306 names it, never the other one's value.
+        code, out, err = cli("check", "--format", fmt, "--require-env", str(config))
+        assert code == 1
+        assert "MC306" in out
+        assert "IMAP_INFO_PASSWORD" in out
+        _assert_clean(secrets, stdout=out, stderr=err)
+
+
+def test_dotenv_file_with_a_broken_line_does_not_echo_it(cli: Cli, tmp_path: Path) -> None:
+    env = tmp_path / "broken.env"
+    env.write_text(f"SMTP_PASSWORD={ENV_CANARY}\n'{ENV_FILE_CANARY}\nIMAP_INFO_PASSWORD=x\n", encoding="utf-8")
+    config = tmp_path / "accounts.yaml"
+    config.write_text(VALID, encoding="utf-8")
+    code, out, err = cli("check", "--require-env", "--env-file", str(env), str(config))
+    assert code in (0, 1)
+    _assert_clean((ENV_CANARY, ENV_FILE_CANARY), stdout=out, stderr=err)
+
+
+@pytest.fixture(scope="module")
+def case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    top = tmp_path_factory.mktemp("canary")
+    for name, (source, _, _) in CASES.items():
+        (top / f"{name}.yaml").write_text(source, encoding="utf-8")
+    return top
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "output-file"])
+@pytest.mark.parametrize("flags", [(), ("--strict", "--require-env", "--env-file")], ids=["plain", "strict-env"])
+def test_canary_never_printed_by_a_subprocess(
+    fmt: str, to_file: bool, flags: tuple[str, ...], case_dir: Path, tmp_path: Path
+) -> None:
+    env_path = tmp_path / "secrets.env"
+    env_path.write_text(f"IMAP_INFO_PASSWORD={ENV_FILE_CANARY}\n", encoding="utf-8")
+    args = [*flags, str(env_path)] if "--env-file" in flags else list(flags)
+    report = tmp_path / f"report.{fmt}"
+    if to_file:
+        args += ["--output", str(report)]
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "MAILCFG_DEBUG")}
+    environ["SMTP_PASSWORD"] = ENV_CANARY
+    run = subprocess.run(
+        [sys.executable, "-m", "validator", "check", "--format", fmt, *args, str(case_dir)],
+        capture_output=True, text=True, env=environ, timeout=120, check=False,
+    )
+    assert run.returncode == 1, run.stderr
+    written = report.read_text(encoding="utf-8") if to_file else ""
+    if to_file:
+        assert run.stdout == ""
+    report_text = written if to_file else run.stdout
+    secrets = tuple({s for _, _, group in CASES.values() for s in group} | {ENV_CANARY, ENV_FILE_CANARY})
+    _assert_clean(secrets, stdout=run.stdout, stderr=run.stderr, output_file=written)
+    if fmt in ("json", "text"):
+        assert {"MC001", "MC002", "MC003", "MC004", "MC301"} <= _rules(fmt, report_text)
