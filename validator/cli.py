@@ -9,14 +9,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from validator import __version__
 from validator.errors import MailcfgError, PathError, UsageError
+from validator.reporters import FORMATS
+
+if TYPE_CHECKING:
+    from validator.config import Config
+    from validator.engine import Result
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 1, 2, 130, 70
-FORMATS = ("text", "json")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,55 +34,114 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
-@click.option("--strict", is_flag=True, help="Warnings fail the run too.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="FORMAT[:FILE]",
+    help=f"Report format, repeatable: {', '.join(FORMATS)} (default text). FORMAT:FILE writes that report to FILE.",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the first report without a FILE here.")
+@click.option("--strict", is_flag=True, default=None, help="Warnings fail the run too.")
 @click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids or prefixes (MC2,MC301).")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids or prefixes.")
-@click.option("--require-env", is_flag=True, help="Every referenced environment variable must be set (MC306).")
+@click.option("--require-env", is_flag=True, default=None, help="Every referenced environment variable must be set.")
 @click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
+@click.option("--no-config", is_flag=True, help="Use no configuration file.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
-@click.option(
-    "--max-file-size",
-    type=click.IntRange(min=1),
-    metavar="MIB",
-    default=32,
-    show_default=True,
-    help="Refuse files larger than this many MiB (MC004).",
-)
+@click.option("--max-file-size", type=click.IntRange(min=1), metavar="MIB", help="Refuse larger files (default 32).")
 def check(
     paths: tuple[str, ...],
-    fmt: str,
+    formats: tuple[str, ...],
     output: str | None,
-    strict: bool,
+    strict: bool | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
-    require_env: bool,
+    require_env: bool | None,
     env_file: str | None,
+    config_file: str | None,
+    no_config: bool,
     no_color: bool,
-    max_file_size: int,
+    max_file_size: int | None,
 ) -> int:
     """Static checks (schema and rules) of PATHS: files or directories (*.yaml, *.yml).
 
-    Without PATHS, ./accounts.yaml is checked. Exit codes: 0 clean, 1 findings that fail the run,
-    2 usage error or unreadable path.
+    Without PATHS, the configuration's `paths` or ./accounts.yaml are checked. Exit codes: 0 clean,
+    1 findings that fail the run, 2 usage error or unreadable path.
     """
     from validator import engine
     from validator.loader import Limits, MiB
-    from validator.reporters import ReportOptions, render
 
+    targets = _targets(formats, output)
+    config = _config(config_file, no_config)
     options = engine.CheckOptions(
         paths=paths,
         select=engine.parse_selectors(select),
         ignore=engine.parse_selectors(ignore),
-        require_env=require_env,
+        require_env=bool(require_env if require_env is not None else config.require_env),
         env=engine.environment(os.environ, env_file),
-        limits=Limits(max_file_size=max_file_size * MiB),
+        limits=Limits(max_file_size=(max_file_size or config.max_file_size or 32) * MiB),
+        config=config,
     )
     result = engine.run(options)
-    color = fmt == "text" and output is None and _color_wanted(no_color)
-    _emit(render(fmt, result, ReportOptions(color=color)), output)
+    strict = bool(strict if strict is not None else config.strict)
+    _report(result, targets, strict=strict, no_color=no_color, default_format=not formats)
     return result.exit_code(strict)
+
+
+def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
+    """(format, file or None for stdout) pairs; ``--output`` goes with the first format naming no file."""
+    targets: list[tuple[str, str | None]] = []
+    for value in formats or ("text",):
+        name, _, path = value.partition(":")
+        name = name.strip().lower()
+        if name not in FORMATS:
+            raise UsageError(f"--format {value!r}: choose from {', '.join(FORMATS)}")
+        targets.append((name, path or None))
+    if output is not None:
+        for index, (name, path) in enumerate(targets):
+            if path is None:
+                targets[index] = (name, output)
+                break
+        else:
+            raise UsageError("--output names a file, but every --format already has one")
+    if sum(path is None for _, path in targets) > 1:
+        raise UsageError("only one report can go to standard output; give the others a file: --format sarif:FILE")
+    return targets
+
+
+def _config(config_file: str | None, no_config: bool) -> Config:
+    from validator import config
+
+    if no_config:
+        return config.Config()
+    path = Path(config_file) if config_file else config.discover(Path.cwd())
+    if path is None:
+        return config.Config()
+    try:
+        return config.load(path, config_file or os.path.relpath(path))
+    except OSError as error:
+        raise PathError(f"--config {path}: {error.strerror or error}") from None
+
+
+def _report(
+    result: Result, targets: list[tuple[str, str | None]], *, strict: bool, no_color: bool, default_format: bool
+) -> None:
+    from validator.reporters import ReportOptions, render
+
+    for name, path in targets:
+        color = name == "text" and path is None and _color_wanted(no_color)
+        _emit(render(name, result, ReportOptions(color=color, strict=strict)), path)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if default_format and os.environ.get("GITHUB_ACTIONS") == "true" and summary_file:
+        from validator.reporters.github import job_summary
+
+        try:
+            with open(summary_file, "a", encoding="utf-8") as stream:
+                stream.write(job_summary(result))
+        except OSError as error:
+            raise PathError(f"GITHUB_STEP_SUMMARY {summary_file}: {error.strerror or error}") from None
 
 
 @cli.command()

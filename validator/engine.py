@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import re
+import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from validator import suppress
+from validator.config import Config
 from validator.errors import UsageError
 from validator.finding import Finding, Severity
 from validator.loader import Limits, SourceFile, discover, load_file
-from validator.rules import RULES
+from validator.rules import RULES, is_selector
 
 DEFAULT_PATH = "accounts.yaml"
-_SELECTOR = re.compile(r"MC\d{0,3}\Z")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class CheckOptions:
     require_env: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    config: Config = field(default_factory=Config)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Result:
     files: tuple[SourceFile, ...]
     findings: tuple[Finding, ...]
     accounts: int
+    # Findings a suppression layer took out, each with its `suppression`; they never fail a run.
+    suppressed: tuple[Finding, ...] = ()
 
     @property
     def summary(self) -> Summary:
@@ -66,7 +70,7 @@ def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:
             selector = part.strip().upper()
             if not selector:
                 continue
-            if not _SELECTOR.match(selector) or not any(rule.startswith(selector) for rule in RULES):
+            if not is_selector(selector):
                 raise UsageError(f"unknown rule or prefix {part.strip()!r} (see `mailcfg rules`)")
             out.append(selector)
     return tuple(out)
@@ -76,8 +80,10 @@ def run(options: CheckOptions) -> Result:
     """Load, validate and check every file named by ``options``."""
     from validator import model, schema
 
-    files = [load_file(path, name, options.limits) for path, name in discover(options.paths or (DEFAULT_PATH,))]
-    findings: list[Finding] = []
+    config = options.config
+    paths = options.paths or _config_paths(config) or (DEFAULT_PATH,)
+    files = [load_file(path, name, options.limits) for path, name in discover(paths)]
+    findings: list[Finding] = list(config.findings)
     documents = []
     invalid: dict[tuple[int, str, int], set[object]] = {}
     for source in files:
@@ -93,17 +99,46 @@ def run(options: CheckOptions) -> Result:
     for rule in RULES.values():
         if rule.check is not None:
             findings.extend(rule.check(accounts, context))
+    findings = [_severity(item, config) for item in findings]
+    active, suppressed = suppress.apply(findings, {source.name: source.text for source in files}, _layers(options))
     order = {source.name: index for index, source in enumerate(files)}
-    kept = [item for item in findings if _wanted(item.rule, options.select, options.ignore)]
-    kept.sort(key=lambda f: (order.get(f.file, len(order)), f.line, f.column, f.rule, f.message))
+
+    def key(item: Finding) -> tuple[int, str, int, int, str, str]:
+        return (order.get(item.file, len(order)), item.file, item.line, item.column, item.rule, item.message)
+
     count = sum(1 for entry in accounts.raw if entry.section != "users")
-    return Result(tuple(files), tuple(kept), count)
+    return Result(tuple(files), tuple(sorted(active, key=key)), count, tuple(sorted(suppressed, key=key)))
 
 
-def _wanted(rule: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
-    if select and not rule.startswith(select):
-        return False
-    return not (ignore and rule.startswith(ignore))
+def _config_paths(config: Config) -> tuple[str, ...]:
+    """The configuration's default paths, relative to the current directory."""
+    out = []
+    for path in config.paths:
+        absolute = os.path.normpath(os.path.join(config.root, path))
+        try:
+            out.append(os.path.relpath(absolute))
+        except ValueError:  # another drive on Windows
+            out.append(absolute)
+    return tuple(out)
+
+
+def _severity(item: Finding, config: Config) -> Finding:
+    level = config.severity.get(item.rule)
+    return replace(item, severity=level) if level is not None and level is not item.severity else item
+
+
+def _layers(options: CheckOptions) -> suppress.Layers:
+    config = options.config
+    return suppress.Layers(
+        config_source=config.source,
+        config_root=config.root if config.source else None,
+        config_select=config.select,
+        config_ignore=config.ignore,
+        per_path_ignores=config.per_path_ignores,
+        off=frozenset(rule for rule, level in config.severity.items() if level is None),
+        cli_select=options.select,
+        cli_ignore=options.ignore,
+    )
 
 
 def environment(base: Mapping[str, str], env_file: str | None) -> dict[str, str]:

@@ -35,6 +35,15 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a finding was suppressed: by an ``inline`` comment, the ``config`` file or the ``cli``."""
+
+    kind: str
+    reason: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem found in a set of accounts; transform with :func:`dataclasses.replace`."""
 
@@ -44,6 +53,7 @@ class Finding:
     location: Location
     hint: str | None = None
     account: str | None = None
+    suppression: Suppression | None = None
 
     @property
     def file(self) -> str:

@@ -37,6 +37,8 @@ SENSITIVE_KEYS = frozenset({"password", "passwd", "secret", "token", "api_key", 
 _Y = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = _Y + "str", _Y + "int", _Y + "float", _Y + "bool", _Y + "null"
 _MERGE, _TIMESTAMP, _VALUE, _YAML = _Y + "merge", _Y + "timestamp", _Y + "value", _Y + "yaml"
+# `0587`: a leading zero with an 8 or 9 is no octal number, so YAML 1.1 reads a string (YAML 1.2: 587).
+_DECIMAL_WITH_ZERO = re.compile(r"[-+]?0[0-9_]*[89][0-9_]*\Z")
 _AS_TEXT = frozenset({_STR, _TIMESTAMP, _VALUE, _YAML, _MERGE})
 _SCALAR_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, _VALUE, _YAML, _MERGE})
 _RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = yaml.resolver.Resolver.yaml_implicit_resolvers
@@ -344,7 +346,8 @@ class _Parser:
             message = " ".join(p for p in (error.context, error.problem) if p) or "YAML syntax error"
             self._stopped("MC001", f"YAML syntax error: {message}", line, column, None)
         except yaml.reader.ReaderError as error:
-            line, column = _line_col(self.source.text, error.position)
+            # libyaml counts this position in bytes of the UTF-8 text, not in characters.
+            line, column = _line_col(self.source.text.encode("utf-8")[: error.position].decode("utf-8", "replace"))
             self._stopped(
                 "MC001", f"YAML syntax error: {error.reason} (character {error.character!r})", line, column, None
             )
@@ -590,6 +593,10 @@ def _resolve(text: str) -> str:
 def _construct(tag: str, text: str, implicit: bool) -> tuple[Any, str | None, str | None]:
     """The value PyYAML would produce, and a YAML 1.1 surprise message when a plain scalar misleads."""
     if tag in _AS_TEXT:
+        if implicit and tag == _STR and _DECIMAL_WITH_ZERO.match(text):
+            number = int(text.replace("_", ""), 10)
+            return (text, f"plain `{text}` is read as a string (YAML 1.1), not as the number {number}",
+                    f"write {number} for a number, or quote it ('{text}') for the string")
         # Timestamps stay strings: YAML 1.2 reads them so, and no field of ours holds a date.
         return text, None, None
     if tag == _NULL:
@@ -666,9 +673,9 @@ def _float(text: str) -> tuple[float, str | None]:
     return sign * float(digits), how
 
 
-def _line_col(text: str, index: int) -> tuple[int, int]:
-    before = text[:index]
-    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+def _line_col(before: str) -> tuple[int, int]:
+    """1-based line and column of the character that follows ``before``."""
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def _show(key: object) -> str:

@@ -223,7 +223,7 @@ def _findings(
     if kind == "type":
         hint = None
         if isinstance(instance, str) and "integer" in str(error.validator_value) and instance.strip().isdigit():
-            hint = f"write {int(instance.strip())} without quotes"
+            hint = f"write {int(instance.strip())} as a plain number, without quotes or leading zeros"
         return [
             finding(
                 "MC103",

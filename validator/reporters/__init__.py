@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ReportOptions:
     color: bool = False
+    # With --strict, warnings fail the run; reports that mark failures (JUnit) follow suit.
+    strict: bool = False
 
 
 def render(name: str, result: Result, options: ReportOptions) -> str:
@@ -20,14 +23,11 @@ def render(name: str, result: Result, options: ReportOptions) -> str:
     return _reporter(name)(result, options)
 
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
 def _reporter(name: str) -> Callable[[Result, ReportOptions], str]:
-    if name == "json":
-        from validator.reporters.json import render as json_render
-
-        return json_render
-    from validator.reporters.text import render as text_render
-
-    return text_render
+    # Imported on demand: a run pays only for the formats it writes.
+    module = importlib.import_module(f"validator.reporters.{name}")
+    render_function: Callable[[Result, ReportOptions], str] = module.render
+    return render_function

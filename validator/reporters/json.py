@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from validator import __version__
+from validator.finding import Finding
 
 if TYPE_CHECKING:
     from validator.engine import Result
@@ -17,19 +18,19 @@ def render(result: Result, options: ReportOptions) -> str:
     document: dict[str, Any] = {
         "tool": {"name": "mailcfg", "version": __version__},
         "files": [source.name for source in result.files],
-        "findings": [
+        "findings": [_finding(item) for item in result.findings],
+        "suppressed": [
             {
-                "rule": item.rule,
-                "severity": item.severity.value,
-                "message": item.message,
-                "hint": item.hint,
-                "file": item.file,
-                "line": item.line,
-                "column": item.column,
-                "pointer": item.pointer,
-                "account": item.account,
+                **_finding(item),
+                "suppression": {
+                    "kind": item.suppression.kind,
+                    "reason": item.suppression.reason,
+                    "file": item.suppression.location.file if item.suppression.location else None,
+                    "line": item.suppression.location.line if item.suppression.location else None,
+                },
             }
-            for item in result.findings
+            for item in result.suppressed
+            if item.suppression is not None
         ],
         "live": [],
         "summary": {
@@ -41,3 +42,17 @@ def render(result: Result, options: ReportOptions) -> str:
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _finding(item: Finding) -> dict[str, Any]:
+    return {
+        "rule": item.rule,
+        "severity": item.severity.value,
+        "message": item.message,
+        "hint": item.hint,
+        "file": item.file,
+        "line": item.line,
+        "column": item.column,
+        "pointer": item.pointer,
+        "account": item.account,
+    }

@@ -102,4 +102,6 @@ def _summary(result: Result, color: bool) -> str:
     ]
     found = "no problems" if not result.findings else ", ".join(parts)
     line = f"mailcfg: {files}, {accounts}: {found}"
+    if result.suppressed:
+        line += f" ({len(result.suppressed)} suppressed)"
     return f"{_BOLD}{line}{_RESET}" if color else line

@@ -7,6 +7,7 @@ than by the loader or the schema stage, ``check(accounts, context) -> Iterable[F
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
@@ -19,6 +20,8 @@ from validator.rules import (
     mc003_yaml11,
     mc004_refused,
     mc005_version,
+    mc006_config,
+    mc007_unused_suppression,
     mc101_required,
     mc102_unknown_key,
     mc103_type,
@@ -77,6 +80,8 @@ RULES: dict[str, Rule] = {
             mc003_yaml11,
             mc004_refused,
             mc005_version,
+            mc006_config,
+            mc007_unused_suppression,
             mc101_required,
             mc102_unknown_key,
             mc103_type,
@@ -103,6 +108,14 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+
+
+_SELECTOR = re.compile(r"MC\d{0,3}\Z")
+
+
+def is_selector(text: str) -> bool:
+    """Whether ``text`` (upper case) is a rule id or a prefix of one (``MC3``, ``MC30``, ``MC301``)."""
+    return bool(_SELECTOR.match(text)) and any(rule.startswith(text) for rule in RULES)
 
 
 def finding(

@@ -10,8 +10,8 @@ Fails:
     smtp:
       - id: outgoing
         host: smtp.example.com
-        encryption: starttls
-        port: 0587               # read as 391
+        encryption: ssl
+        port: 0465               # read as the octal number 309
         allow_insecure: no       # a boolean, but only by YAML 1.1 rules
 
 Passes:
@@ -19,8 +19,8 @@ Passes:
     smtp:
       - id: outgoing
         host: smtp.example.com
-        encryption: starttls
-        port: 587
+        encryption: ssl
+        port: 465
         allow_insecure: false
 """
 

@@ -1,0 +1,22 @@
+"""The configuration file has a problem.
+
+`.mailcfg.yaml` or `[tool.mailcfg]` in `pyproject.toml` is read like any other input: an unknown key, a
+wrong type, a rule id that does not exist or a YAML/TOML syntax error is reported where it is, with a
+did-you-mean for keys. The setting at fault is left out; the rest of the configuration still applies.
+
+Fails:
+
+    # .mailcfg.yaml
+    ignroe: [MC305]
+
+Passes:
+
+    # .mailcfg.yaml
+    ignore: [MC305]
+"""
+
+from validator.finding import Severity
+
+ID = "MC006"
+SEVERITY = Severity.ERROR
+TITLE = "invalid configuration file"
