@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,7 +20,7 @@ from validator.reporters import FORMATS
 
 if TYPE_CHECKING:
     from validator.config import Config
-    from validator.engine import Result
+    from validator.engine import CheckOptions, Result
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 1, 2, 130, 70
 
@@ -32,50 +32,153 @@ def cli(debug: bool) -> None:
     """Keep e-mail account configuration as code: check SMTP and IMAP accounts kept in YAML."""
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--format",
-    "formats",
-    multiple=True,
-    metavar="FORMAT[:FILE]",
-    help=f"Report format, repeatable: {', '.join(FORMATS)} (default text). FORMAT:FILE writes that report to FILE.",
+_COMMON = (
+    click.argument("paths", nargs=-1, type=click.Path()),
+    click.option(
+        "--format",
+        "formats",
+        multiple=True,
+        metavar="FORMAT[:FILE]",
+        help=f"Report format, repeatable: {', '.join(FORMATS)} (default text). FORMAT:FILE writes it to FILE.",
+    ),
+    click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the first report without a FILE here."),
+    click.option("--strict", is_flag=True, default=None, help="Warnings fail the run too."),
+    click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids or prefixes (MC2,MC301)."),
+    click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids or prefixes."),
+    click.option(
+        "--require-env", is_flag=True, default=None, help="Every referenced environment variable must be set."
+    ),
+    click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win."),
+    click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file."),
+    click.option("--no-config", is_flag=True, help="Use no configuration file."),
+    click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too)."),
+    click.option(
+        "--max-file-size", type=click.IntRange(min=1), metavar="MIB", help="Refuse larger files (default 32)."
+    ),
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the first report without a FILE here.")
-@click.option("--strict", is_flag=True, default=None, help="Warnings fail the run too.")
-@click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids or prefixes (MC2,MC301).")
-@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids or prefixes.")
-@click.option("--require-env", is_flag=True, default=None, help="Every referenced environment variable must be set.")
-@click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
-@click.option("--no-config", is_flag=True, help="Use no configuration file.")
-@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
-@click.option("--max-file-size", type=click.IntRange(min=1), metavar="MIB", help="Refuse larger files (default 32).")
-def check(
-    paths: tuple[str, ...],
-    formats: tuple[str, ...],
-    output: str | None,
-    strict: bool | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    require_env: bool | None,
-    env_file: str | None,
-    config_file: str | None,
-    no_config: bool,
-    no_color: bool,
-    max_file_size: int | None,
-) -> int:
+
+
+def _common(command: Callable[..., int]) -> Callable[..., int]:
+    for decorator in reversed(_COMMON):
+        command = decorator(command)
+    return command
+
+
+@cli.command()
+@_common
+def check(formats: tuple[str, ...], output: str | None, strict: bool | None, no_color: bool, **common: Any) -> int:
     """Static checks (schema and rules) of PATHS: files or directories (*.yaml, *.yml).
 
     Without PATHS, the configuration's `paths` or ./accounts.yaml are checked. Exit codes: 0 clean,
     1 findings that fail the run, 2 usage error or unreadable path.
     """
     from validator import engine
-    from validator.loader import Limits, MiB
 
     targets = _targets(formats, output)
+    options = _check_options(**common)
+    result = engine.run(options)
+    strict = bool(strict if strict is not None else options.config.strict)
+    _report(result, targets, strict=strict, no_color=no_color)
+    return result.exit_code(strict)
+
+
+@cli.command()
+@_common
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Deadline for each whole check.",
+)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=8, show_default=True, help="Checks at once.")
+@click.option("--per-host", type=click.IntRange(min=1), default=4, show_default=True, help="Checks at once per host.")
+@click.option("--only", multiple=True, metavar="ID", help="Only these account ids (repeatable).")
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), help="Also trust this CA (PEM).")
+@click.option("--send-test", is_flag=True, help="Send a test message to each smtp entry's test_recipient.")
+@click.option("--round-trip", is_flag=True, help="Send to each imap address, wait for it, then delete it.")
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="PATTERN",
+    help="Send credentials only to hosts matching a glob (repeatable); others are not contacted.",
+)
+@click.option(
+    "--cert-warn-days",
+    type=click.IntRange(min=0),
+    default=21,
+    show_default=True,
+    help="Warn (MC505) when a certificate expires sooner.",
+)
+@click.option("--no-progress", is_flag=True, help="No progress line on a terminal.")
+def verify(
+    formats: tuple[str, ...],
+    output: str | None,
+    strict: bool | None,
+    no_color: bool,
+    timeout: float,
+    jobs: int,
+    per_host: int,
+    only: tuple[str, ...],
+    ca_file: str | None,
+    send_test: bool,
+    round_trip: bool,
+    allow_hosts: tuple[str, ...],
+    cert_warn_days: int,
+    no_progress: bool,
+    **common: Any,
+) -> int:
+    """Static checks, then live checks against the servers (like a mail client's "verify settings").
+
+    Every referenced environment variable must be set. Exit codes: 0 clean, 1 static findings (no live
+    check runs then), 2 usage error, 3 live checks failed.
+    """
+    from validator import engine
+    from validator.live import VerifyOptions
+
+    targets = _targets(formats, output)
+    options = _check_options(**common)
+    live = VerifyOptions(
+        timeout=timeout,
+        jobs=jobs,
+        per_host=per_host,
+        only=only,
+        ca_file=ca_file,
+        send_test=send_test,
+        round_trip=round_trip,
+        allow_hosts=allow_hosts,
+        cert_warn_days=cert_warn_days,
+    )
+    show = not no_progress and sys.stderr.isatty()
+    result = engine.verify(options, live, _progress if show else None)
+    if show:
+        click.echo("\r\x1b[K", nl=False, err=True)
+    strict = bool(strict if strict is not None else options.config.strict)
+    _report(result, targets, strict=strict, no_color=no_color)
+    return result.exit_code(strict)
+
+
+def _progress(done: int, total: int) -> None:
+    click.echo(f"\r\x1b[Kmailcfg verify: {done}/{total} checks done", nl=False, err=True)
+
+
+def _check_options(
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    require_env: bool | None,
+    env_file: str | None,
+    config_file: str | None,
+    no_config: bool,
+    max_file_size: int | None,
+) -> CheckOptions:
+    from validator import engine
+    from validator.loader import Limits, MiB
+
     config = _config(config_file, no_config)
-    options = engine.CheckOptions(
+    return engine.CheckOptions(
         paths=paths,
         select=engine.parse_selectors(select),
         ignore=engine.parse_selectors(ignore),
@@ -84,10 +187,6 @@ def check(
         limits=Limits(max_file_size=(max_file_size or config.max_file_size or 32) * MiB),
         config=config,
     )
-    result = engine.run(options)
-    strict = bool(strict if strict is not None else config.strict)
-    _report(result, targets, strict=strict, no_color=no_color, default_format=not formats)
-    return result.exit_code(strict)
 
 
 def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
@@ -100,13 +199,13 @@ def _targets(formats: tuple[str, ...], output: str | None) -> list[tuple[str, st
             raise UsageError(f"--format {value!r}: choose from {', '.join(FORMATS)}")
         targets.append((name, path or None))
     if output is not None:
-        for index, (name, path) in enumerate(targets):
-            if path is None:
-                targets[index] = (name, output)
+        for index, (format_name, destination) in enumerate(targets):
+            if destination is None:
+                targets[index] = (format_name, output)
                 break
         else:
             raise UsageError("--output names a file, but every --format already has one")
-    if sum(path is None for _, path in targets) > 1:
+    if sum(destination is None for _, destination in targets) > 1:
         raise UsageError("only one report can go to standard output; give the others a file: --format sarif:FILE")
     return targets
 
@@ -125,16 +224,14 @@ def _config(config_file: str | None, no_config: bool) -> Config:
         raise PathError(f"--config {path}: {error.strerror or error}") from None
 
 
-def _report(
-    result: Result, targets: list[tuple[str, str | None]], *, strict: bool, no_color: bool, default_format: bool
-) -> None:
+def _report(result: Result, targets: list[tuple[str, str | None]], *, strict: bool, no_color: bool) -> None:
     from validator.reporters import ReportOptions, render
 
     for name, path in targets:
         color = name == "text" and path is None and _color_wanted(no_color)
         _emit(render(name, result, ReportOptions(color=color, strict=strict)), path)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-    if default_format and os.environ.get("GITHUB_ACTIONS") == "true" and summary_file:
+    if os.environ.get("GITHUB_ACTIONS") == "true" and summary_file:
         from validator.reporters.github import job_summary
 
         try:

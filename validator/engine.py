@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from validator import suppress
 from validator.config import Config
 from validator.errors import UsageError
 from validator.finding import Finding, Severity
+from validator.live.result import LiveResult, VerifyOptions
 from validator.loader import Limits, SourceFile, discover, load_file
 from validator.rules import RULES, is_selector
 
+if TYPE_CHECKING:
+    from validator.model import AccountSet
+
 DEFAULT_PATH = "accounts.yaml"
+LIVE_PREFIX = "MC5"
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Result:
     accounts: int
     # Findings a suppression layer took out, each with its `suppression`; they never fail a run.
     suppressed: tuple[Finding, ...] = ()
+    # `mailcfg verify`: one result per check, in plan order.
+    live: tuple[LiveResult, ...] = ()
 
     @property
     def summary(self) -> Summary:
@@ -58,8 +66,12 @@ class Result:
         )
 
     def exit_code(self, strict: bool = False) -> int:
-        summary = self.summary
-        return 1 if summary.errors or (strict and summary.warnings) else 0
+        """1 for failing static findings, 3 when only live checks failed, else 0."""
+        failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+        failed = [item for item in self.findings if item.severity in failing]
+        if any(not item.rule.startswith(LIVE_PREFIX) for item in failed):
+            return 1
+        return 3 if failed else 0
 
 
 def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:
@@ -78,11 +90,30 @@ def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:
 
 def run(options: CheckOptions) -> Result:
     """Load, validate and check every file named by ``options``."""
+    files, findings, accounts = _static(options)
+    return _finish(options, files, findings, accounts)
+
+
+def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, int], None] | None = None) -> Result:
+    """Static checks (every referenced variable must be set), then, if no error remains, the live checks."""
+    from validator.live import verify as live_verify
+
+    options = replace(options, require_env=True)
+    files, findings, accounts = _static(options)
+    static = _finish(options, files, findings, accounts)
+    if static.summary.errors:
+        return static
+    results = tuple(live_verify(accounts, live, options.env, progress))
+    live_findings = [item for result in results for item in result.findings]
+    return replace(_finish(options, files, findings + live_findings, accounts), live=results)
+
+
+def _static(options: CheckOptions) -> tuple[tuple[SourceFile, ...], list[Finding], AccountSet]:
     from validator import model, schema
 
     config = options.config
     paths = options.paths or _config_paths(config) or (DEFAULT_PATH,)
-    files = [load_file(path, name, options.limits) for path, name in discover(paths)]
+    files = tuple(load_file(path, name, options.limits) for path, name in discover(paths))
     findings: list[Finding] = list(config.findings)
     documents = []
     invalid: dict[tuple[int, str, int], set[object]] = {}
@@ -99,6 +130,14 @@ def run(options: CheckOptions) -> Result:
     for rule in RULES.values():
         if rule.check is not None:
             findings.extend(rule.check(accounts, context))
+    return files, findings, accounts
+
+
+def _finish(
+    options: CheckOptions, files: tuple[SourceFile, ...], findings: list[Finding], accounts: AccountSet
+) -> Result:
+    """Severity overrides, suppression layers and a stable order."""
+    config = options.config
     findings = [_severity(item, config) for item in findings]
     active, suppressed = suppress.apply(findings, {source.name: source.text for source in files}, _layers(options))
     order = {source.name: index for index, source in enumerate(files)}
@@ -107,7 +146,7 @@ def run(options: CheckOptions) -> Result:
         return (order.get(item.file, len(order)), item.file, item.line, item.column, item.rule, item.message)
 
     count = sum(1 for entry in accounts.raw if entry.section != "users")
-    return Result(tuple(files), tuple(sorted(active, key=key)), count, tuple(sorted(suppressed, key=key)))
+    return Result(files, tuple(sorted(active, key=key)), count, tuple(sorted(suppressed, key=key)))
 
 
 def _config_paths(config: Config) -> tuple[str, ...]:

@@ -595,8 +595,11 @@ def _construct(tag: str, text: str, implicit: bool) -> tuple[Any, str | None, st
     if tag in _AS_TEXT:
         if implicit and tag == _STR and _DECIMAL_WITH_ZERO.match(text):
             number = int(text.replace("_", ""), 10)
-            return (text, f"plain `{text}` is read as a string (YAML 1.1), not as the number {number}",
-                    f"write {number} for a number, or quote it ('{text}') for the string")
+            return (
+                text,
+                f"plain `{text}` is read as a string (YAML 1.1), not as the number {number}",
+                f"write {number} for a number, or quote it ('{text}') for the string",
+            )
         # Timestamps stay strings: YAML 1.2 reads them so, and no field of ours holds a date.
         return text, None, None
     if tag == _NULL:

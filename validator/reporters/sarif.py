@@ -32,8 +32,8 @@ SRCROOT = "%SRCROOT%"
 FINGERPRINT = "mailcfg/v1"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _SUPPRESSION_KINDS = {"inline": "inSource", "config": "external", "cli": "external"}
-# Rule id prefix -> tag, so a code scanning user can filter by the layer a rule belongs to.
-_TAGS = {"MC0": "yaml", "MC1": "schema", "MC2": "references", "MC3": "security", "MC4": "conventions", "MC5": "live"}
+# Code scanning files results of rules tagged "security" as security alerts: the MC3xx secret/TLS rules.
+_SECURITY = "MC3"
 
 
 def render(result: Result, options: ReportOptions) -> str:
@@ -170,9 +170,8 @@ def _descriptor(rule_id: str, title: str, doc: str, severity: Severity) -> dict[
         "help": {"text": doc or title, "markdown": doc or title},
         "defaultConfiguration": {"level": LEVELS[severity]},
     }
-    tag = _TAGS.get(rule_id[:3])
-    if tag is not None:
-        descriptor["properties"] = {"tags": [tag]}
+    if rule_id.startswith(_SECURITY):
+        descriptor["properties"] = {"tags": ["security"]}
     return descriptor
 
 

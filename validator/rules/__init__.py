@@ -45,6 +45,17 @@ from validator.rules import (
     mc403_role_address,
     mc404_test_recipient,
     mc405_several_smtp,
+    mc501_dns,
+    mc502_connect,
+    mc503_tls,
+    mc504_certificate,
+    mc505_expiring,
+    mc506_starttls,
+    mc507_auth,
+    mc508_send,
+    mc509_sent_folder,
+    mc510_round_trip,
+    mc511_host_not_allowed,
 )
 
 if TYPE_CHECKING:
@@ -105,6 +116,17 @@ RULES: dict[str, Rule] = {
             mc403_role_address,
             mc404_test_recipient,
             mc405_several_smtp,
+            mc501_dns,
+            mc502_connect,
+            mc503_tls,
+            mc504_certificate,
+            mc505_expiring,
+            mc506_starttls,
+            mc507_auth,
+            mc508_send,
+            mc509_sent_folder,
+            mc510_round_trip,
+            mc511_host_not_allowed,
         ),
     )
 }

@@ -1,0 +1,237 @@
+"""The JUnit report, read back by a real JUnit consumer (junitparser): suites, testcases, failures, counts."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import VALID
+from junitparser import Failure, JUnitXml, TestCase, TestSuite
+
+from validator import engine
+from validator.finding import Finding, Location, Severity, Suppression
+from validator.reporters import ReportOptions, render
+
+Cli = Callable[..., tuple[int, str, str]]
+
+PEOPLE = (
+    "version: 1\n"
+    "imap:\n"
+    "  - id: anna-mail\n"  # an error (MC201), an info (MC305)
+    "    scope: user\n"
+    "    user: anna\n"
+    "    address: anna@example.com\n"
+    "    host: imap.example.com\n"
+    "    encryption: ssl\n"
+    "    outgoing: outgoin\n"
+    "    credentials:\n"
+    "      username: anna@example.com\n"
+    "      password: {env: IMAP_ANNA_PASSWORD}\n"
+    "  - id: office\n"  # only a warning: MC403, a role address with scope user
+    "    scope: user\n"
+    "    user: anna\n"
+    "    address: office@example.com\n"
+    "    host: imap.example.com\n"
+    "    encryption: ssl\n"
+    "    outgoing: outgoing\n"
+    "    credentials:\n"
+    "      username: office@example.com\n"
+    "      password: {env: IMAP_OFFICE_PASSWORD}\n"
+    "      contact: IT desk\n"
+    "---\n"
+    "version: 1\n"
+    "imap:\n"
+    "  - id: ben-mail\n"  # clean, in a second document of the same file
+    "    scope: system\n"
+    "    address: ben@example.com\n"
+    "    host: imap.example.com\n"
+    "    encryption: ssl\n"
+    "    outgoing: outgoing\n"
+    "    credentials:\n"
+    "      username: ben@example.com\n"
+    "      password: {env: IMAP_BEN_PASSWORD}\n"
+    "      contact: IT desk\n"
+)
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, ...]:
+    monkeypatch.chdir(tmp_path)
+    Path("shared.yaml").write_text(VALID, encoding="utf-8")
+    Path("people.yaml").write_text(PEOPLE, encoding="utf-8")
+    Path("empty.yaml").write_text("version: 1\n", encoding="utf-8")
+    return ("shared.yaml", "people.yaml", "empty.yaml")
+
+
+def parsed(result: engine.Result, *, strict: bool = False) -> JUnitXml:
+    text = render("junit", result, ReportOptions(strict=strict))
+    xml = JUnitXml.fromstring(text)
+    assert isinstance(xml, JUnitXml)
+    return xml
+
+
+def suites(xml: JUnitXml) -> dict[str, TestSuite]:
+    return {suite.name: suite for suite in xml}
+
+
+def outcome(suite: TestSuite) -> dict[str, list[str]]:
+    """Testcase name -> the failure types (empty: passed)."""
+    out: dict[str, list[str]] = {}
+    for case in suite:
+        assert isinstance(case, TestCase)
+        assert case.classname == suite.name
+        out[case.name] = [item.type for item in case.result if isinstance(item, Failure)]
+    return out
+
+
+def assert_counts_consistent(xml: JUnitXml) -> None:
+    total_tests = total_failures = 0
+    for suite in xml:
+        cases = list(suite)
+        failed = sum(1 for case in cases if not case.is_passed)
+        assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (len(cases), failed, 0, 0)
+        total_tests += len(cases)
+        total_failures += failed
+    assert (xml.tests, xml.failures, xml.errors, xml.skipped) == (total_tests, total_failures, 0, 0)
+
+
+def test_one_testcase_per_account_with_failures_for_errors(files: tuple[str, ...]) -> None:
+    result = engine.run(engine.CheckOptions(paths=files))
+    xml = parsed(result)
+    assert_counts_consistent(xml)
+    by_name = suites(xml)
+    assert list(by_name) == list(files)
+    # Clean accounts are passing testcases; the file-level testcase comes first.
+    assert outcome(by_name["shared.yaml"]) == {"shared.yaml": [], "smtp outgoing": [], "imap info": []}
+    assert outcome(by_name["people.yaml"]) == {
+        "people.yaml": [],
+        "imap anna-mail": ["MC201"],
+        "imap office": [],
+        "imap ben-mail": [],
+    }
+    assert outcome(by_name["empty.yaml"]) == {"empty.yaml": []}
+    assert (xml.tests, xml.failures) == (8, 1)
+
+    anna = next(case for case in by_name["people.yaml"] if case.name == "imap anna-mail")
+    [failure] = anna.result
+    assert isinstance(failure, Failure)
+    assert failure.message == "imap account 'anna-mail' sends through 'outgoin', but no smtp entry has that id"
+    # The failure text lists every finding of the account, with location and hint.
+    assert failure.text is not None
+    assert "people.yaml:9:15: error[MC201]" in failure.text
+    assert "hint: did you mean 'outgoing'" in failure.text
+    assert "info[MC305]" in failure.text
+    assert anna.system_out is not None
+    assert "info[MC305]" in anna.system_out
+    office = next(case for case in by_name["people.yaml"] if case.name == "imap office")
+    assert office.is_passed
+    assert office.system_out is not None
+    assert "warning[MC403]" in office.system_out
+
+
+def test_strict_makes_warnings_failures(files: tuple[str, ...]) -> None:
+    result = engine.run(engine.CheckOptions(paths=files))
+    xml = parsed(result, strict=True)
+    assert_counts_consistent(xml)
+    assert outcome(suites(xml)["people.yaml"]) == {
+        "people.yaml": [],
+        "imap anna-mail": ["MC201"],
+        "imap office": ["MC403"],
+        "imap ben-mail": [],
+    }
+    assert (xml.tests, xml.failures) == (8, 2)
+    office = next(case for case in suites(xml)["people.yaml"] if case.name == "imap office")
+    assert office.system_out is None
+
+
+def test_file_level_findings_go_to_the_file_testcase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("broken.yaml").write_text("version: 1\nimap: [\n", encoding="utf-8")
+    Path("old.yaml").write_text("version: 2\nsmtp: []\n", encoding="utf-8")
+    xml = parsed(engine.run(engine.CheckOptions(paths=("broken.yaml", "old.yaml"))))
+    assert_counts_consistent(xml)
+    assert outcome(suites(xml)["broken.yaml"]) == {"broken.yaml": ["MC001"]}
+    assert outcome(suites(xml)["old.yaml"]) == {"old.yaml": ["MC005"]}
+
+
+def test_suppressed_findings_are_listed_but_do_not_fail(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(VALID.replace("outgoing: outgoing", "outgoing: outgoin"), encoding="utf-8")
+    result = engine.run(engine.CheckOptions(paths=(str(path),), ignore=("MC201",)))
+    xml = parsed(result)
+    assert (xml.tests, xml.failures) == (3, 0)
+    info = next(case for suite in xml for case in suite if case.name == "imap info")
+    assert info.system_out is not None
+    assert "[MC201]" in info.system_out
+    assert "suppressed (cli: --ignore on the command line)" in info.system_out
+
+
+def test_findings_on_other_files_and_unlisted_accounts() -> None:
+    source = engine.Result(
+        files=(),
+        findings=(
+            Finding("MC006", Severity.ERROR, "configuration file: unknown key", Location(".mailcfg.yaml", 2, 1)),
+            # No pointer: it goes to the account of that id, even though the finding naming it comes later.
+            Finding("MC999", Severity.WARNING, "no pointer", Location("a.yaml", 1, 1), account="outgoing"),
+            Finding(
+                "MC503",
+                Severity.ERROR,
+                "TLS handshake failed",
+                Location("a.yaml", 5, 3, "/smtp/0/host"),
+                account="outgoing",
+            ),
+        ),
+        suppressed=(
+            Finding(
+                "MC404",
+                Severity.INFO,
+                "no test_recipient",
+                Location("a.yaml", 2, 3, "/smtp/0"),
+                account="outgoing",
+                suppression=Suppression("inline", "tested by hand"),
+            ),
+        ),
+        accounts=1,
+    )
+    xml = parsed(source)
+    assert_counts_consistent(xml)
+    assert outcome(suites(xml)[".mailcfg.yaml"]) == {".mailcfg.yaml": ["MC006"]}
+    assert outcome(suites(xml)["a.yaml"]) == {"a.yaml": [], "smtp outgoing": ["MC503"]}
+    case = next(case for case in suites(xml)["a.yaml"] if case.name == "smtp outgoing")
+    assert case.system_out is not None
+    assert "warning[MC999] no pointer" in case.system_out
+    assert "suppressed (inline: tested by hand)" in case.system_out
+
+
+def test_any_text_yields_well_formed_xml() -> None:
+    message = "<&>\"' \x01 \x1b[31m \ud800 ok ]]> end"
+    item = Finding(
+        "MC102", Severity.ERROR, message + "\nsecond line", Location("a&b<c>.yaml", 1, 1), hint="try \x00 this"
+    )
+    text = render("junit", engine.Result(files=(), findings=(item,), accounts=0), ReportOptions())
+    root = ET.fromstring(text.encode("utf-8"))
+    assert root.tag == "testsuites"
+    xml = JUnitXml.fromstring(text)
+    [suite] = list(xml)
+    assert suite.name == "a&b<c>.yaml"
+    [case] = list(suite)
+    [failure] = case.result
+    assert isinstance(failure, Failure)
+    assert failure.message == "<&>\"' \\x01 \\x1b[31m \\ud800 ok ]]> end"
+    assert failure.text is not None
+    assert "second line" in failure.text
+    assert "try \\x00 this" in failure.text
+
+
+def test_cli_writes_junit_to_a_file(cli: Cli, files: tuple[str, ...]) -> None:
+    code, out, err = cli("check", "--format", "junit:report.xml", "--format", "text", *files)
+    assert code == 1
+    assert err == ""
+    assert "error[MC201]" in out
+    xml = JUnitXml.fromfile("report.xml")
+    assert (xml.tests, xml.failures) == (8, 1)
+    code, _, _ = cli("check", "--strict", "--format", "junit:strict.xml", *files)
+    assert code == 1
+    assert JUnitXml.fromfile("strict.xml").failures == 2

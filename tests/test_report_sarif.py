@@ -1,0 +1,319 @@
+"""The SARIF report: valid against the official SARIF 2.1.0 schema, consistent, with stable fingerprints."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import pytest
+from conftest import VALID
+from jsonschema import Draft4Validator
+
+from validator import __version__, engine
+from validator.finding import Finding, Location, Severity
+from validator.reporters import ReportOptions, render
+from validator.rules import RULES
+
+Cli = Callable[..., tuple[int, str, str]]
+
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+# The schema declares draft-04 (`"$schema": "http://json-schema.org/draft-04/schema#"`).
+VALIDATOR = Draft4Validator(SARIF_SCHEMA)
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+PEOPLE = (
+    "version: 1\n"
+    "imap:\n"
+    "  - id: anna-mail\n"
+    "    scope: user  # mailcfg: ignore[MC403] Anna reads info@ herself\n"  # line 4: MC403, suppressed inline
+    "    user: anna\n"
+    "    address: info@example.com\n"  # line 6: MC205 warning (also in shared.yaml)
+    "    host: imap.example.com\n"
+    "    encryption: ssl\n"
+    "    outgoing: outgoin\n"  # line 9: MC201 error
+    "    credentials:\n"  # line 10: MC305 info, suppressed by --ignore MC305
+    "      username: anna@example.com\n"
+    "      password: {env: IMAP_ANNA_PASSWORD}\n"
+    "  - id: info\n"  # line 13: MC202 error, `info` is also in shared.yaml
+    "    scope: system\n"
+    "    address: info2@example.com\n"
+    "    host: imap.example.com\n"
+    "    encryption: ssl\n"
+    "    outgoing: outgoing\n"
+    "    credentials:\n"
+    "      username: info2@example.com\n"
+    "      password: {env: IMAP_INFO2_PASSWORD}\n"
+    "      contact: IT desk\n"
+)
+
+
+def sarif(result: engine.Result) -> dict[str, Any]:
+    """Render ``result`` as SARIF and check it against the official schema."""
+    log: dict[str, Any] = json.loads(render("sarif", result, ReportOptions()))
+    errors = [f"{list(error.absolute_path)}: {error.message}" for error in VALIDATOR.iter_errors(log)]
+    assert errors == [], errors
+    return log
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository directory as the current directory, holding three account files."""
+    root = tmp_path / "repo"
+    (root / "team").mkdir(parents=True)
+    (root / "shared.yaml").write_text(VALID, encoding="utf-8")
+    (root / "team" / "people.yaml").write_text(PEOPLE, encoding="utf-8")
+    (root / "broken.yaml").write_text("version: 1\nusers: [\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+def run(*paths: str, ignore: tuple[str, ...] = ("MC305",)) -> engine.Result:
+    return engine.run(engine.CheckOptions(paths=paths, ignore=ignore))
+
+
+def results_by_rule(log: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["ruleId"]: item for item in log["runs"][0]["results"]}
+
+
+def test_the_schema_copy_is_the_official_draft_04_schema() -> None:
+    Draft4Validator.check_schema(SARIF_SCHEMA)
+    assert SARIF_SCHEMA["$schema"] == "http://json-schema.org/draft-04/schema#"
+    assert "sarif-schema-2.1.0.json" in SARIF_SCHEMA["id"]
+
+
+def test_multi_file_run_is_valid_and_consistent(repo: Path) -> None:
+    result = run("shared.yaml", "team/people.yaml", "broken.yaml")
+    assert result.suppressed, "the run must include suppressed findings"
+    log = sarif(result)
+    assert log["version"] == "2.1.0"
+    [sarif_run] = log["runs"]
+    driver = sarif_run["tool"]["driver"]
+    assert (driver["name"], driver["version"]) == ("mailcfg", __version__)
+    assert driver["informationUri"].startswith("https://")
+
+    # The full rule table, in registry order, documented from the rule modules.
+    rules = driver["rules"]
+    assert [rule["id"] for rule in rules] == list(RULES)
+    for descriptor in rules:
+        rule = RULES[descriptor["id"]]
+        assert descriptor["shortDescription"]["text"] == rule.title
+        assert descriptor["help"]["text"] == rule.doc
+        assert descriptor["help"]["markdown"] == rule.doc
+        assert descriptor["fullDescription"]["text"] == rule.doc.split("\n\n")[0].replace("\n", " ")
+        assert descriptor["defaultConfiguration"]["level"] == LEVELS[rule.severity.value]
+
+    # One result per finding, active and suppressed alike, each pointing into the rule table.
+    findings = {(item.rule, item.line, item.column) for item in (*result.findings, *result.suppressed)}
+    results = sarif_run["results"]
+    assert len(results) == len(result.findings) + len(result.suppressed)
+    # MC201 stays quiet: broken.yaml may hold the smtp entry it would miss.
+    assert {"MC001", "MC202", "MC205", "MC305", "MC403"} <= {item["ruleId"] for item in results}
+    for item in results:
+        assert rules[item["ruleIndex"]]["id"] == item["ruleId"]
+        assert item["level"] in {"error", "warning", "note"}
+        [location] = item["locations"]
+        region = location["physicalLocation"]["region"]
+        assert region["startLine"] >= 1
+        assert region["startColumn"] >= 1
+        assert (item["ruleId"], region["startLine"], region["startColumn"]) in findings
+    assert sarif_run["columnKind"] == "unicodeCodePoints"
+
+    by_rule = results_by_rule(log)
+    duplicate = by_rule["MC202"]
+    assert duplicate["level"] == "error"
+    assert duplicate["locations"][0]["physicalLocation"]["region"] == {"startLine": 13, "startColumn": 9}
+    assert duplicate["properties"] == {"pointer": "/imap/1/id", "account": "info"}
+    assert "suppressions" not in duplicate
+    assert by_rule["MC205"]["level"] == "warning"
+    assert by_rule["MC305"]["level"] == "note"
+    assert by_rule["MC001"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "broken.yaml"
+
+
+def test_message_carries_the_hint(repo: Path) -> None:
+    outgoing = results_by_rule(sarif(run("shared.yaml", "team/people.yaml")))["MC201"]
+    assert outgoing["level"] == "error"
+    assert outgoing["locations"][0]["physicalLocation"]["region"] == {"startLine": 9, "startColumn": 15}
+    message, hint = outgoing["message"]["text"].split("\nhint: ")
+    assert message.startswith("imap account 'anna-mail' sends through 'outgoin'")
+    assert "outgoing" in hint
+    assert outgoing["properties"] == {"pointer": "/imap/0/outgoing", "account": "anna-mail"}
+
+
+def test_suppressed_findings_carry_their_suppression(repo: Path) -> None:
+    log = sarif(run("shared.yaml", "team/people.yaml"))
+    by_rule = results_by_rule(log)
+    inline = by_rule["MC403"]
+    assert inline["suppressions"] == [
+        {
+            "kind": "inSource",
+            "justification": "Anna reads info@ herself",
+            "location": {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": "team/people.yaml", "uriBaseId": "%SRCROOT%", "index": 1},
+                    "region": {"startLine": 4, "startColumn": 18},
+                }
+            },
+        }
+    ]
+    [external] = by_rule["MC305"]["suppressions"]
+    assert external["kind"] == "external"
+    assert external["justification"] == "--ignore on the command line"
+    active = [item for item in log["runs"][0]["results"] if "suppressions" not in item]
+    assert {item["ruleId"] for item in active} >= {"MC201", "MC202", "MC205"}
+
+
+def test_uris_are_relative_to_the_current_directory(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere dir" / "other,accounts.yaml"
+    outside.parent.mkdir()
+    outside.write_text("version: 1\nimap: [\n", encoding="utf-8")
+    odd = repo / "team" / "a b#c.yaml"
+    odd.write_text("version: 2\n", encoding="utf-8")
+    log = sarif(run(str(repo / "shared.yaml"), "team/people.yaml", str(odd), str(outside)))
+    sarif_run = log["runs"][0]
+    root = sarif_run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+    assert root == Path.cwd().as_uri() + "/"
+    assert root.endswith("/repo/")
+
+    artifacts = [item["location"] for item in sarif_run["artifacts"]]
+    # An absolute path below the current directory is made relative too.
+    assert artifacts[0] == {"uri": "shared.yaml", "uriBaseId": "%SRCROOT%"}
+    assert artifacts[1] == {"uri": "team/people.yaml", "uriBaseId": "%SRCROOT%"}
+    # Special characters are percent-encoded: `#` would otherwise start a fragment.
+    assert artifacts[2]["uriBaseId"] == "%SRCROOT%"
+    assert "#" not in artifacts[2]["uri"]
+    assert " " not in artifacts[2]["uri"]
+    assert unquote(artifacts[2]["uri"]) == "team/a b#c.yaml"
+    # A file outside gets an absolute file URI of its own.
+    assert "uriBaseId" not in artifacts[3]
+    parsed = urlparse(artifacts[3]["uri"])
+    assert parsed.scheme == "file"
+    assert unquote(parsed.path) == outside.as_posix()
+
+    for item in sarif_run["results"]:
+        location = item["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert sarif_run["artifacts"][location["index"]]["location"] == {
+            key: value for key, value in location.items() if key != "index"
+        }
+    outside_results = [
+        item
+        for item in sarif_run["results"]
+        if item["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == artifacts[3]["uri"]
+    ]
+    assert [item["ruleId"] for item in outside_results] == ["MC001"]
+
+
+def fingerprints(log: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """(ruleId, uri) -> the fingerprints of those results, in order."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for item in log["runs"][0]["results"]:
+        uri = item["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        out.setdefault((item["ruleId"], uri), []).append(item["partialFingerprints"]["mailcfg/v1"])
+    return out
+
+
+def lines(log: dict[str, Any]) -> dict[str, int]:
+    return {
+        item["ruleId"]: item["locations"][0]["physicalLocation"]["region"]["startLine"]
+        for item in log["runs"][0]["results"]
+    }
+
+
+def test_fingerprints_survive_lines_moving(repo: Path) -> None:
+    paths = ("shared.yaml", "team/people.yaml", "broken.yaml")
+    before = sarif(run(*paths))
+    every = [value for values in fingerprints(before).values() for value in values]
+    assert len(every) == len(set(every)), "fingerprints must tell results apart"
+    assert all(len(value) == 32 and int(value, 16) >= 0 for value in every)
+
+    people = repo / "team" / "people.yaml"
+    people.write_text("\n\n\n# accounts of the team\n" + people.read_text(encoding="utf-8"), encoding="utf-8")
+    broken = repo / "broken.yaml"
+    broken.write_text("\n\n" + broken.read_text(encoding="utf-8"), encoding="utf-8")
+    after = sarif(run(*paths))
+
+    # The findings did move, and their fingerprints did not.
+    assert lines(after)["MC202"] == lines(before)["MC202"] + 4
+    assert lines(after)["MC205"] == lines(before)["MC205"] + 4
+    assert lines(after)["MC001"] == lines(before)["MC001"] + 2
+    assert fingerprints(after) == fingerprints(before)
+
+
+def test_fingerprints_follow_what_a_finding_is_about(repo: Path) -> None:
+    before = fingerprints(sarif(run("shared.yaml", "team/people.yaml")))
+    people = repo / "team" / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace("anna-mail", "anna-inbox"), encoding="utf-8")
+    after = fingerprints(sarif(run("shared.yaml", "team/people.yaml")))
+    # The MC201 finding is now about another account: a new alert. MC202 (about `info`) stays the same.
+    assert after[("MC201", "team/people.yaml")] != before[("MC201", "team/people.yaml")]
+    assert after[("MC202", "team/people.yaml")] == before[("MC202", "team/people.yaml")]
+
+
+def test_results_that_agree_on_everything_still_differ_in_fingerprint() -> None:
+    item = Finding("MC001", Severity.ERROR, "m", Location("a.yaml", 1, 1))
+    twin = Finding("MC001", Severity.ERROR, "m", Location("a.yaml", 9, 1))
+    log = sarif(engine.Result(files=(), findings=(item, twin), accounts=0))
+    [first, second] = log["runs"][0]["results"]
+    assert first["partialFingerprints"] != second["partialFingerprints"]
+
+
+def test_a_rule_outside_the_registry_gets_a_descriptor() -> None:
+    live = Finding("MC599", Severity.WARNING, "certificate expires in 9 days", Location("a.yaml", 3, 5), account="info")
+    log = sarif(engine.Result(files=(), findings=(live,), accounts=1))
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    [result] = log["runs"][0]["results"]
+    assert rules[result["ruleIndex"]]["id"] == "MC599"
+    assert rules[result["ruleIndex"]]["defaultConfiguration"] == {"level": "warning"}
+    assert len(rules) == len(RULES) + 1
+
+
+def test_clean_run_has_no_results(repo: Path) -> None:
+    log = sarif(run("shared.yaml"))
+    assert log["runs"][0]["results"] == []
+    assert [item["location"]["uri"] for item in log["runs"][0]["artifacts"]] == ["shared.yaml"]
+
+
+def test_the_schema_check_rejects_a_broken_log(repo: Path) -> None:
+    log = sarif(run("team/people.yaml", "shared.yaml"))
+    result = log["runs"][0]["results"][0]
+    broken = [
+        {**log, "version": "2.0.0"},
+        {**log, "runs": [{**log["runs"][0], "results": [{**result, "level": "info"}]}]},
+        {**log, "runs": [{**log["runs"][0], "results": [{**result, "ruleIndex": -2}]}]},
+        {**log, "runs": [{**log["runs"][0], "results": [{**result, "suppressions": [{"kind": "inline"}]}]}]},
+    ]
+    for item in broken:
+        assert not VALIDATOR.is_valid(item)
+
+
+def test_no_secret_reaches_the_report(repo: Path) -> None:
+    (repo / "leak.yaml").write_text(VALID.replace("{env: SMTP_PASSWORD}", "hunter2-very-secret"), encoding="utf-8")
+    result = run("leak.yaml")
+    assert "MC301" in {item.rule for item in result.findings}
+    assert "hunter2-very-secret" not in render("sarif", result, ReportOptions())
+
+
+def test_cli_writes_sarif_to_a_file_and_text_to_stdout(cli: Cli, repo: Path) -> None:
+    out = repo / "out.sarif"
+    code, stdout, stderr = cli(
+        "check", "--format", f"sarif:{out}", "--format", "text", "shared.yaml", "team/people.yaml"
+    )
+    assert code == 1
+    assert stderr == ""
+    assert "error[MC201]" in stdout
+    assert stdout.rstrip().splitlines()[-1].startswith("mailcfg: 2 files")
+    log = json.loads(out.read_text(encoding="utf-8"))
+    assert VALIDATOR.is_valid(log)
+    assert "MC201" in {item["ruleId"] for item in log["runs"][0]["results"]}
+
+
+def test_cli_sarif_to_stdout_of_a_clean_run(cli: Cli, repo: Path) -> None:
+    code, stdout, _ = cli("check", "--format", "sarif", "shared.yaml")
+    assert code == 0
+    log = json.loads(stdout)
+    assert VALIDATOR.is_valid(log)
+    assert log["runs"][0]["results"] == []
+    assert os.path.isabs(unquote(urlparse(log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]).path))

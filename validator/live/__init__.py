@@ -1,0 +1,34 @@
+"""Live checks (``mailcfg verify``): log in to the real servers like a mail client's "verify settings".
+
+The small interface the rest of mailcfg sees: :class:`VerifyOptions` in, :func:`verify` runs every check
+concurrently within its limits and returns :class:`LiveResult` values, each carrying its MC5xx findings
+located in the YAML. All network libraries stay inside this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from validator.live.result import LiveResult, Stage, VerifyOptions
+
+if TYPE_CHECKING:
+    from validator.model import AccountSet
+
+__all__ = ["LiveResult", "Stage", "VerifyOptions", "verify"]
+
+
+def verify(
+    accounts: AccountSet,
+    options: VerifyOptions,
+    env: Mapping[str, str],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[LiveResult]:
+    """Run every planned check; the results come back in plan order."""
+    import asyncio
+
+    from validator.live.plan import plan
+    from validator.live.runner import run_all
+
+    checks = plan(accounts, options)
+    return asyncio.run(run_all(checks, options, env, progress))

@@ -1,0 +1,129 @@
+"""Which checks a run makes: what the application itself will do with each account.
+
+An smtp entry with shared credentials is checked once, however many imap accounts send through it; one
+without shared credentials is checked with each sending imap account's credentials; an imap account is
+checked with its own, and with ``--round-trip`` also sends through its linked smtp entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from validator.live.result import VerifyOptions
+
+if TYPE_CHECKING:
+    from validator.model import AccountSet, Entry, Imap, Smtp
+
+
+@dataclass(frozen=True)
+class Login:
+    """A username and the variable holding its password; ``entry`` is where the credentials are written."""
+
+    username: str
+    env: str
+    entry: Entry[Smtp] | Entry[Imap]
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """How to send through an smtp entry: the entry, and the login to use (None: no authentication)."""
+
+    entry: Entry[Smtp]
+    login: Login | None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One session against one server."""
+
+    protocol: str
+    entry: Entry[Smtp] | Entry[Imap]
+    host: str
+    port: int
+    encryption: str
+    allow_insecure: bool
+    login: Login | None
+    auth_required: bool = True
+    send_to: str | None = None
+    round_trip: SmtpTarget | None = None
+    note: str = ""
+
+    @property
+    def account(self) -> str:
+        return self.entry.id
+
+
+def plan(accounts: AccountSet, options: VerifyOptions) -> list[Check]:
+    checks: list[Check] = []
+    senders: dict[str, list[Entry[Imap]]] = {}
+    for imap in accounts.imap:
+        senders.setdefault(imap.model.outgoing, []).append(imap)
+    smtp_by_id = {smtp.id: smtp for smtp in accounts.smtp}
+    for smtp in accounts.smtp:
+        for login in _smtp_logins(smtp, senders.get(smtp.id, [])):
+            via = "" if login is None or login.entry is smtp else f"with the credentials of '{login.entry.id}'"
+            if _wanted(options, smtp.id, login.entry.id if login else None):
+                checks.append(_smtp_check(smtp, login, options, via))
+    for imap in accounts.imap:
+        if not _wanted(options, imap.id, None):
+            continue
+        model = imap.model
+        credentials = model.credentials
+        target = None
+        if options.round_trip and model.outgoing in smtp_by_id:
+            smtp = smtp_by_id[model.outgoing]
+            target = SmtpTarget(smtp, _send_login(smtp, imap))
+        checks.append(
+            Check(
+                "imap",
+                imap,
+                model.host,
+                model.effective_port,
+                model.encryption,
+                model.allow_insecure,
+                Login(credentials.username, credentials.password.env, imap),
+                round_trip=target,
+            )
+        )
+    return checks
+
+
+def _smtp_logins(smtp: Entry[Smtp], senders: list[Entry[Imap]]) -> list[Login | None]:
+    model = smtp.model
+    if model.authentication == "none":
+        return [None]
+    if model.credentials is not None:
+        return [Login(model.credentials.username, model.credentials.password.env, smtp)]
+    if not senders:
+        return [None]  # nobody to log in as: checked up to the authentication stage
+    return [Login(imap.model.credentials.username, imap.model.credentials.password.env, imap) for imap in senders]
+
+
+def _send_login(smtp: Entry[Smtp], imap: Entry[Imap]) -> Login | None:
+    model = smtp.model
+    if model.authentication == "none":
+        return None
+    if model.credentials is not None:
+        return Login(model.credentials.username, model.credentials.password.env, smtp)
+    return Login(imap.model.credentials.username, imap.model.credentials.password.env, imap)
+
+
+def _smtp_check(smtp: Entry[Smtp], login: Login | None, options: VerifyOptions, note: str) -> Check:
+    model = smtp.model
+    return Check(
+        "smtp",
+        smtp,
+        model.host,
+        model.effective_port,
+        model.encryption,
+        model.allow_insecure,
+        login,
+        auth_required=model.authentication == "required",
+        send_to=model.test_recipient if options.send_test else None,
+        note=note,
+    )
+
+
+def _wanted(options: VerifyOptions, account: str, via: str | None) -> bool:
+    return not options.only or account in options.only or (via is not None and via in options.only)

@@ -1,0 +1,50 @@
+"""What live checks take and give: options, stages, per-account results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from validator.finding import Finding
+
+OK, WARNING, FAILED, SKIPPED = "ok", "warning", "failed", "skipped"
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """Settings of one ``mailcfg verify`` run."""
+
+    timeout: float = 30.0
+    jobs: int = 8
+    per_host: int = 4
+    only: tuple[str, ...] = ()
+    ca_file: str | None = None
+    send_test: bool = False
+    round_trip: bool = False
+    allow_hosts: tuple[str, ...] = ()
+    cert_warn_days: int = 21
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One step of a check (dns, connect, tls, certificate, auth, …) with its outcome and duration."""
+
+    name: str
+    status: str
+    seconds: float
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """The outcome of one check: an smtp entry or an imap account against its server."""
+
+    account: str
+    protocol: str
+    host: str
+    port: int
+    status: str
+    stage: str
+    message: str
+    seconds: float
+    stages: tuple[Stage, ...] = ()
+    findings: tuple[Finding, ...] = ()

@@ -1,0 +1,182 @@
+"""Runs the planned checks concurrently within limits and deadlines.
+
+Limits: ``--jobs`` sessions at once, at most ``per_host`` per server host, and never two sessions for one
+account (a lock per protocol, host, port and username: servers cap sessions per user, and Dovecot
+penalises parallel failures). Slots are taken before the account lock, so a round trip (an imap check
+that also sends through smtp) can never wait in a cycle. Each whole check has a deadline; an imap
+thread still blocked when it passes has its socket shut down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from validator.live import imap, smtp
+from validator.live.plan import Check, Login, SmtpTarget
+from validator.live.probe import Probe, StageFailed, failed_result
+from validator.live.result import LiveResult, VerifyOptions
+
+T = TypeVar("T")
+
+
+class _Limits:
+    def __init__(self, options: VerifyOptions) -> None:
+        self.jobs = asyncio.Semaphore(max(options.jobs, 1))
+        self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(options.per_host))
+        self.accounts: defaultdict[tuple[str, str, int, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.executor = ThreadPoolExecutor(max_workers=max(options.jobs, 1), thread_name_prefix="mailcfg-imap")
+
+    def account(self, protocol: str, host: str, port: int, login: Login | None) -> asyncio.Lock:
+        return self.accounts[(protocol, host.lower(), port, login.username if login else "")]
+
+
+async def run_all(
+    checks: list[Check],
+    options: VerifyOptions,
+    env: Mapping[str, str],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[LiveResult]:
+    limits = _Limits(options)
+    done = 0
+
+    async def one(check: Check) -> LiveResult:
+        nonlocal done
+        result = await _guarded(check, options, env, limits)
+        done += 1
+        if progress is not None:
+            progress(done, len(checks))
+        return result
+
+    try:
+        return list(await asyncio.gather(*(one(check) for check in checks)))
+    finally:
+        limits.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def allowed(host: str, patterns: tuple[str, ...]) -> bool:
+    """Whether credentials may go to ``host``: no ``--allow-host`` means every host."""
+    return not patterns or any(fnmatch.fnmatchcase(host.lower(), p.lower()) for p in patterns)
+
+
+async def _guarded(check: Check, options: VerifyOptions, env: Mapping[str, str], limits: _Limits) -> LiveResult:
+    if check.login is not None and not allowed(check.host, options.allow_hosts):
+        return failed_result(
+            check,
+            "policy",
+            f"credentials withheld: {check.host} matches no --allow-host pattern; not connected",
+            f"allowed: {', '.join(options.allow_hosts)}",
+        )
+    async with (
+        limits.jobs,
+        limits.hosts[check.host.lower()],
+        limits.account(check.protocol, check.host, check.port, check.login),
+    ):
+        probe = Probe(check, [env.get(check.login.env, "")] if check.login else [])
+        session = imap.Session()
+        try:
+            await asyncio.wait_for(_run(check, options, env, probe, session, limits), options.timeout)
+        except StageFailed:
+            pass
+        except asyncio.TimeoutError:
+            session.abort()
+            stage = probe.current or "connect"
+            try:
+                probe.start(stage)
+                probe.fail(
+                    f"no answer within {options.timeout:g} s (stage {stage})",
+                    "raise --timeout if the server is just slow",
+                )
+            except StageFailed:
+                pass
+        finally:
+            if session.client is not None:
+                await _thread(limits, imap.logout, session.client)
+        return probe.result()
+
+
+async def _run(
+    check: Check, options: VerifyOptions, env: Mapping[str, str], probe: Probe, session: imap.Session, limits: _Limits
+) -> None:
+    if check.protocol == "smtp":
+        await smtp.check(check, options, env, probe)
+        return
+    client = await _thread(limits, imap.open_session, check, options, env, probe, session, abort=session)
+    await _thread(limits, imap.check_folders, check, probe, client, abort=session)
+    if check.round_trip is not None:
+        await _round_trip(check, check.round_trip, options, env, probe, client, session, limits)
+
+
+async def _round_trip(
+    check: Check,
+    target: SmtpTarget,
+    options: VerifyOptions,
+    env: Mapping[str, str],
+    probe: Probe,
+    client: Any,
+    session: imap.Session,
+    limits: _Limits,
+) -> None:
+    probe.start("round-trip")
+    model = target.entry.model
+    login = target.login
+    address = str(getattr(check.entry.model, "address", ""))
+    if login is not None and not allowed(model.host, options.allow_hosts):
+        probe.fail(f"credentials withheld: smtp host {model.host} matches no --allow-host pattern", at=("outgoing",))
+    token = uuid.uuid4().hex
+    sender_check = Check(
+        "smtp",
+        target.entry,
+        model.host,
+        model.effective_port,
+        model.encryption,
+        model.allow_insecure,
+        login,
+        auth_required=model.authentication == "required",
+    )
+    sender = Probe(sender_check, [env.get(login.env, "")] if login else [])
+    async with limits.account("smtp", model.host, model.effective_port, login):
+        began = time.monotonic()
+        try:
+            connection = await smtp.open_session(sender, model.host, model.effective_port, model.encryption, options)
+            try:
+                if login is not None and sender_check.auth_required:
+                    await smtp.authenticate(sender, connection, sender_check, login, env)
+                sent, reply = await smtp.send_probe(
+                    sender, connection, login.username if login and "@" in login.username else address, address, token
+                )
+            finally:
+                await smtp._close(connection)
+        except StageFailed as failure:
+            probe.findings.extend(sender.findings)
+            probe.fail(
+                f"could not send through smtp '{target.entry.id}' (stage {sender.current}: {failure})", at=("outgoing",)
+            )
+    if not sent:
+        probe.fail(
+            f"the message to {address} bounced: {reply}", "check `address`: the server refuses it", at=("address",)
+        )
+    probe.start("round-trip")
+    deadline = began + options.timeout
+    arrived = await _thread(limits, imap.wait_and_delete, probe, client, token, deadline, abort=session)
+    if arrived is None:
+        probe.fail(f"the message sent to {address} did not arrive in INBOX", at=("address",))
+    probe.ok(f"delivered in {arrived - began:.2f} s, then deleted")
+
+
+async def _thread(limits: _Limits, function: Callable[..., T], *args: Any, abort: imap.Session | None = None) -> T:
+    """Run blocking imap code in the pool; if this coroutine is cancelled (deadline), cut its socket."""
+    loop = asyncio.get_running_loop()
+    future: Awaitable[T] = loop.run_in_executor(limits.executor, lambda: function(*args))
+    try:
+        return await future
+    except asyncio.CancelledError:
+        if abort is not None:
+            abort.abort()
+        raise

@@ -1,0 +1,236 @@
+"""SMTP checks with aiosmtplib.
+
+Why aiosmtplib: asyncio-native, so hundreds of checks share one thread and ``asyncio.wait_for`` bounds a
+whole check (smtplib's timeout bounds single socket operations only: a server trickling its banner held
+it for as long as it liked); every reply is bounded too; it takes an already connected socket, which
+lets DNS, connect and TLS be timed and reported as separate stages. Its traps are avoided on purpose:
+``start_tls=False`` (the default is opportunistic and sent a password in clear to a server without
+STARTTLS), EHLO again after STARTTLS, and exactly one AUTH mechanism (its ``login()`` retries others).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+
+import aiosmtplib
+
+from validator.live import tls
+from validator.live.plan import Check, Login
+from validator.live.probe import Probe
+from validator.live.result import VerifyOptions
+
+EHLO_NAME = "localhost"
+PROBE_HEADER = "X-Mailcfg-Probe"
+
+
+async def check(check: Check, options: VerifyOptions, env: Mapping[str, str], probe: Probe) -> None:
+    """The smtp entry's own check: connect, TLS, certificate, AUTH and, with --send-test, a test message."""
+    smtp = await open_session(probe, check.host, check.port, check.encryption, options)
+    try:
+        if check.auth_required:
+            if check.login is None:
+                probe.skip("auth", "no credentials to log in with: no imap account sends through this entry")
+            else:
+                await authenticate(probe, smtp, check, check.login, env)
+        if check.send_to:
+            probe.start("send")
+            token = uuid.uuid4().hex
+            sender = check.login.username if check.login and "@" in check.login.username else check.send_to
+            message = compose(sender, check.send_to, "mailcfg test message", token)
+            try:
+                await smtp.send_message(message)
+            except aiosmtplib.SMTPRecipientsRefused as error:
+                probe.fail(
+                    f"test recipient {check.send_to} refused: {_reply(error.recipients[0])}",
+                    "check `test_recipient`",
+                    at=("test_recipient",),
+                )
+            except aiosmtplib.SMTPResponseException as error:
+                probe.fail(f"test message refused: {_reply(error)}", at=("test_recipient",))
+            probe.ok(f"test message accepted for {check.send_to}")
+    finally:
+        await _close(smtp)
+
+
+async def open_session(probe: Probe, host: str, port: int, encryption: str, options: VerifyOptions) -> Any:
+    """A connected, TLS-protected (unless ``none``), EHLO-greeted client; each step a stage."""
+    loop = asyncio.get_running_loop()
+    probe.start("dns")
+    try:
+        addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        probe.fail(f"host name does not resolve ({error.strerror})", "check `host`")
+    probe.ok(", ".join(sorted({str(a[4][0]) for a in addresses})))
+    probe.start("connect")
+    sock = await _connect(probe, addresses)
+    probe.ok()
+    implicit = encryption == "ssl"
+    context = tls.context(options.ca_file)
+    client = aiosmtplib.SMTP(
+        hostname=host,
+        port=None,
+        sock=sock,
+        use_tls=implicit,
+        start_tls=False,
+        tls_context=context,
+        timeout=options.timeout,
+        local_hostname=EHLO_NAME,
+    )
+    probe.start("tls" if implicit else "greeting")
+    try:
+        await client.connect()
+        probe.ok("TLS and greeting" if implicit else "")
+    except (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError):
+        sock.close()
+        probe.start("greeting")
+        probe.fail("no greeting from the server", _silent_hint(implicit), rule="MC502")
+    except (aiosmtplib.SMTPException, OSError) as error:
+        sock.close()
+        if tls.is_tls_error(error):
+            stage, message, hint = tls.explain(error, host, implicit)
+            probe.start(stage)
+            probe.fail(message, hint)
+        probe.fail(f"connection failed during the greeting ({_reply(error)})")
+    if implicit:
+        _certificate(probe, client, options)
+    probe.start("ehlo")
+    try:
+        await client.ehlo()
+    except aiosmtplib.SMTPException as error:
+        probe.fail(f"EHLO refused ({_reply(error)})")
+    probe.ok()
+    if encryption == "starttls":
+        probe.start("starttls")
+        if not client.supports_extension("starttls"):
+            probe.fail(
+                "the server does not offer STARTTLS; mailcfg never falls back to plain text",
+                "the server must offer STARTTLS on this port, or use `encryption: ssl` on its TLS port",
+            )
+        try:
+            await client.starttls(tls_context=context)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            if tls.is_tls_error(error):
+                stage, message, hint = tls.explain(error, host, False)
+                probe.start(stage)
+                probe.fail(message, hint)
+            probe.fail(f"STARTTLS failed ({_reply(error)})")
+        probe.ok()
+        _certificate(probe, client, options)
+        probe.start("ehlo")
+        await client.ehlo()  # capabilities change after STARTTLS; AUTH before a new EHLO gets 503
+        probe.ok("again after STARTTLS")
+    return client
+
+
+async def authenticate(probe: Probe, client: Any, check: Check, login: Login, env: Mapping[str, str]) -> None:
+    """Exactly one AUTH attempt with one mechanism: a rejected password is never retried."""
+    probe.start("auth")
+    if check.encryption == "none" and not check.allow_insecure:
+        probe.fail(
+            "refusing to send credentials over an unencrypted connection",
+            "set `allow_insecure: true`",
+            login_entry=True,
+        )
+    if not client.supports_extension("auth"):
+        probe.fail("the server offers no AUTH", login_entry=True)
+    methods = [m.lower() for m in client.server_auth_methods]
+    password = env.get(login.env, "")
+    try:
+        if "plain" in methods:
+            await client.auth_plain(login.username, password)
+        elif "login" in methods:
+            await client.auth_login(login.username, password)
+        else:
+            probe.fail(f"no supported AUTH mechanism (server offers {', '.join(methods) or 'none'})", login_entry=True)
+    except aiosmtplib.SMTPAuthenticationError as error:
+        probe.fail(
+            f"authentication as {login.username} rejected ({_reply(error)})",
+            f"check the password in ${login.env} and the username",
+            login_entry=True,
+        )
+    except aiosmtplib.SMTPResponseException as error:
+        probe.fail(f"authentication failed ({_reply(error)})", login_entry=True)
+    probe.ok(f"logged in as {login.username}")
+
+
+async def send_probe(probe: Probe, client: Any, sender: str, recipient: str, token: str) -> tuple[bool, str]:
+    """Send the round-trip message; (accepted, server reply or refusal) without failing the probe."""
+    message = compose(sender, recipient, f"mailcfg round-trip {token}", token)
+    try:
+        errors, reply = await client.send_message(message)
+    except aiosmtplib.SMTPRecipientsRefused as error:
+        return False, _reply(error.recipients[0])
+    except aiosmtplib.SMTPResponseException as error:
+        return False, _reply(error)
+    if errors:
+        return False, "; ".join(f"{rcpt}: {_reply(err)}" for rcpt, err in errors.items())
+    return True, str(reply)
+
+
+def compose(sender: str, recipient: str, subject: str, token: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid("mailcfg")
+    message[PROBE_HEADER] = token
+    message.set_content("This message was sent by `mailcfg verify` to check an account. It can be deleted.\n")
+    return message
+
+
+async def _connect(probe: Probe, addresses: list[Any]) -> socket.socket:
+    loop = asyncio.get_running_loop()
+    last: OSError | None = None
+    for family, kind, proto, _, address in addresses:
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, address)
+            return sock
+        except OSError as error:
+            sock.close()
+            last = error
+    if isinstance(last, ConnectionRefusedError):
+        probe.fail("connection refused", "is the server running, and is `port` right?")
+    probe.fail(f"cannot connect ({last.strerror if last else 'no address'})")
+
+
+def _certificate(probe: Probe, client: Any, options: VerifyOptions) -> None:
+    probe.start("certificate")
+    transport = client.transport
+    days = tls.days_left(transport.get_extra_info("peercert") if transport else None)
+    if days is not None and days < options.cert_warn_days:
+        probe.warn(
+            "MC505",
+            f"certificate expires in {max(days, 0):.0f} days",
+            f"renew it (warning threshold: --cert-warn-days {options.cert_warn_days})",
+        )
+        return
+    probe.ok(f"valid for {days:.0f} more days" if days is not None else "")
+
+
+def _silent_hint(implicit: bool) -> str:
+    if implicit:
+        return "the server may be silent or overloaded"
+    return "the server is silent, or this port expects TLS from the first byte: `encryption: ssl`"
+
+
+def _reply(error: object) -> str:
+    code = getattr(error, "code", None)
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    return f"{code} {message}".strip() if isinstance(code, int) and code > 0 else str(message)
+
+
+async def _close(client: Any) -> None:
+    try:
+        if client.is_connected:
+            await asyncio.wait_for(client.quit(), 2)
+    except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+        client.close()

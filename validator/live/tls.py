@@ -1,0 +1,63 @@
+"""TLS for both protocols: one verifying context, certificate expiry, and what a TLS error means."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from typing import Any
+
+CERT_HINT = "pass --ca-file PEM if the server uses a private CA"
+
+
+def context(ca_file: str | None) -> ssl.SSLContext:
+    """Verifying context: the system trust store plus ``ca_file``; host names checked; TLS 1.2 or newer."""
+    ctx = ssl.create_default_context()
+    if ca_file:
+        ctx.load_verify_locations(cafile=ca_file)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def days_left(peercert: Any) -> float | None:
+    """Days until the certificate's notAfter, from ``getpeercert()``'s dict."""
+    if not isinstance(peercert, dict) or "notAfter" not in peercert:
+        return None
+    return (ssl.cert_time_to_seconds(peercert["notAfter"]) - time.time()) / 86400
+
+
+def explain(error: BaseException, host: str, implicit: bool) -> tuple[str, str, str | None]:
+    """(stage, message, hint) for an exception raised while setting up TLS."""
+    cause = _ssl_cause(error)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        reason = cause.verify_message or str(cause.reason or cause)
+        if cause.verify_code == 62 or "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
+            return (
+                "certificate",
+                f"certificate is not valid for {host} ({reason})",
+                "use the host name the certificate was issued for",
+            )
+        if cause.verify_code == 10 or "expired" in reason.lower():
+            return "certificate", f"certificate has expired ({reason})", "the server needs a renewed certificate"
+        return "certificate", f"certificate is not trusted ({reason})", CERT_HINT
+    if isinstance(cause, ssl.SSLError):
+        reason = cause.reason or cause.__class__.__name__
+        if reason in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE"):
+            hint = "this port starts in plain text: use `encryption: starttls`" if implicit else None
+            return "tls", f"TLS handshake failed: the server did not answer in TLS ({reason})", hint
+        return "tls", f"TLS handshake failed ({reason})", None
+    return "tls", f"TLS handshake failed ({type(error).__name__})", None
+
+
+def is_tls_error(error: BaseException) -> bool:
+    return _ssl_cause(error) is not None
+
+
+def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -1,0 +1,168 @@
+"""The JUnit XML report, for CI systems that show test results (GitLab, Jenkins, Azure DevOps).
+
+Why one testcase per account: those systems show a report as a table of tests, one row each, and track
+each row across pipelines. An account is the unit a reader thinks in ("is the info mailbox right?"), as a
+unit test is for code, so each file is a testsuite and each smtp/imap entry in it a testcase named
+``smtp outgoing`` or ``imap info``; clean accounts are passing testcases, so the table lists the whole set
+and a fixed account shows up as a test that passes again. Findings that belong to no account (a syntax
+error, a missing ``version``) go to one testcase per file named after the file.
+
+Errors are ``<failure>`` elements (warnings too with ``--strict``); the other findings, and suppressed
+ones, are listed in ``<system-out>``. The XML is built with ElementTree, which escapes every value;
+characters XML 1.0 cannot carry at all are written as ``\\xNN``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from validator.finding import Finding, Severity
+
+if TYPE_CHECKING:
+    from validator.engine import Result
+    from validator.loader import SourceFile
+    from validator.reporters import ReportOptions
+
+SECTIONS = ("smtp", "imap")
+# Everything XML 1.0 allows; the rest (control characters, lone surrogates) cannot be escaped in XML.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass
+class _Case:
+    name: str
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class _Suite:
+    """The testcases of one file: the file itself first, then its accounts in file order."""
+
+    name: str
+    cases: dict[tuple[str, str] | None, _Case] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.cases[None] = _Case(self.name)
+
+    def add_account(self, section: str, account: str) -> None:
+        self.cases.setdefault((section, account), _Case(f"{section} {account}"))
+
+    def case_of(self, item: Finding) -> _Case:
+        if item.account:
+            section = _section(item)
+            if section in SECTIONS:
+                return self.cases[(section, item.account)]
+            if not section:  # no pointer to tell the section: an account of that id in this file
+                for key, case in self.cases.items():
+                    if key is not None and key[1] == item.account:
+                        return case
+        return self.cases[None]
+
+
+def _section(item: Finding) -> str:
+    """``imap`` for a finding at ``/imap/0/…``; empty when the pointer names no entry."""
+    parts = item.pointer.split("/")
+    return parts[1] if len(parts) > 2 else ""
+
+
+def render(result: Result, options: ReportOptions) -> str:
+    failing = {Severity.ERROR, Severity.WARNING} if options.strict else {Severity.ERROR}
+    suites = _suites(result)
+    root = ET.Element("testsuites", name="mailcfg")
+    total_tests = total_failures = 0
+    for suite in suites.values():
+        element = ET.SubElement(root, "testsuite", name=_safe(suite.name))
+        failures = 0
+        for case in suite.cases.values():
+            failures += _testcase(element, suite.name, case, failing)
+        tests = len(suite.cases)
+        element.attrib.update(tests=str(tests), failures=str(failures), errors="0", skipped="0")
+        total_tests += tests
+        total_failures += failures
+    root.attrib.update(tests=str(total_tests), failures=str(total_failures), errors="0", skipped="0")
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _suites(result: Result) -> dict[str, _Suite]:
+    suites: dict[str, _Suite] = {}
+    for source in result.files:
+        suite = suites[source.name] = _Suite(source.name)
+        for section, account in _accounts(source):
+            suite.add_account(section, account)
+    # Accounts the files do not list (their document could not be read whole) but findings name.
+    for item in (*result.findings, *result.suppressed):
+        if item.account and _section(item) in SECTIONS:
+            _suite(suites, item.file).add_account(_section(item), item.account)
+    for item in result.findings:
+        _suite(suites, item.file).case_of(item).findings.append(item)
+    for item in result.suppressed:
+        _suite(suites, item.file).case_of(item).suppressed.append(item)
+    return suites
+
+
+def _suite(suites: dict[str, _Suite], name: str) -> _Suite:
+    # A finding may name a file that is not an account file (the configuration file).
+    suite = suites.get(name)
+    if suite is None:
+        suite = suites[name] = _Suite(name)
+    return suite
+
+
+def _accounts(source: SourceFile) -> list[tuple[str, str]]:
+    """(section, id) of every smtp and imap entry of ``source`` that has a string id, in file order."""
+    found: list[tuple[str, str]] = []
+    for document in source.documents:
+        data = document.data
+        if not isinstance(data, dict):
+            continue
+        for section in SECTIONS:
+            entries = data.get(section)
+            if isinstance(entries, list):
+                found.extend(
+                    (section, entry["id"])
+                    for entry in entries
+                    if isinstance(entry, dict) and isinstance(entry.get("id"), str)
+                )
+    return found
+
+
+def _testcase(parent: ET.Element, file: str, case: _Case, failing: set[Severity]) -> int:
+    """Add one testcase; 1 when it fails, else 0."""
+    element = ET.SubElement(parent, "testcase", classname=_safe(file), name=_safe(case.name), file=_safe(file))
+    failures = [item for item in case.findings if item.severity in failing]
+    if failures:
+        first = failures[0]
+        message = first.message.splitlines()[0] if first.message else first.rule
+        if len(failures) > 1:
+            message += f" (and {len(failures) - 1} more)"
+        failure = ET.SubElement(element, "failure", message=_safe(message), type=first.rule)
+        failure.text = _safe("\n".join(_describe(item) for item in case.findings))
+    others = [_describe(item) for item in case.findings if item.severity not in failing]
+    others += [_describe(item) for item in case.suppressed]
+    if others:
+        ET.SubElement(element, "system-out").text = _safe("\n".join(others))
+    return 1 if failures else 0
+
+
+def _describe(item: Finding) -> str:
+    text = f"{item.location}: {item.severity.value}[{item.rule}] {item.message}"
+    if item.hint:
+        text += f"\n    hint: {item.hint}"
+    if item.suppression is not None:
+        reason = f": {item.suppression.reason}" if item.suppression.reason else ""
+        text += f"\n    suppressed ({item.suppression.kind}{reason})"
+    return text
+
+
+def _safe(text: str) -> str:
+    return _NOT_XML.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -1,0 +1,19 @@
+r"""The imap account's `sent_folder` does not exist on the server.
+
+Sent messages would fail to be stored, or land in a folder the user never sees. The hint names the
+folder the server marks as `\Sent` (RFC 6154), which is usually the right one.
+
+Fails:
+
+    sent_folder: Sent          # the server's folder is "Gesendete Elemente"
+
+Passes:
+
+    sent_folder: Gesendete Elemente
+"""
+
+from validator.finding import Severity
+
+ID = "MC509"
+SEVERITY = Severity.ERROR
+TITLE = "Sent folder missing"
