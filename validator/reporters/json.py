@@ -32,7 +32,19 @@ def render(result: Result, options: ReportOptions) -> str:
             for item in result.suppressed
             if item.suppression is not None
         ],
-        "live": [],
+        "live": [
+            {
+                "account": live.account,
+                "protocol": live.protocol,
+                "host": live.host,
+                "port": live.port,
+                "status": live.status,
+                "stage": live.stage,
+                "message": live.message,
+                "seconds": live.seconds,
+            }
+            for live in result.live
+        ],
         "summary": {
             "files": summary.files,
             "accounts": summary.accounts,

@@ -12,6 +12,7 @@ from validator.finding import Finding, Severity
 
 if TYPE_CHECKING:
     from validator.engine import Result
+    from validator.live.result import LiveResult
     from validator.loader import SourceFile
     from validator.reporters import ReportOptions
 
@@ -31,7 +32,7 @@ _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 def render(result: Result, options: ReportOptions) -> str:
     sources = {source.name: source for source in result.files}
     lines_cache: dict[str, list[str]] = {}
-    out: list[str] = []
+    out: list[str] = [_live(live, options.color) for live in result.live]
     for item in result.findings:
         out.extend(_finding(item, sources.get(item.file), lines_cache, options.color))
     out.append(_summary(result, options.color))
@@ -91,6 +92,27 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def _live(live: LiveResult, color: bool) -> str:
+    """One line per check: mark, protocol, account, server, stages with their durations, total."""
+    mark = {"ok": "✓", "warning": "!", "failed": "✗"}.get(live.status, "-")
+    stages = ", ".join(
+        f"{stage.name} {'skipped' if stage.status == 'skipped' else _ms(stage.seconds)}"
+        + ("" if stage.status in ("ok", "skipped") else f" {stage.status.upper()}")
+        for stage in live.stages
+    )
+    line = f"{mark} {live.protocol} {live.account} {live.host}:{live.port}  {stages}  ({live.seconds:.2f} s)"
+    if live.status != "ok":
+        line += f"\n      {live.stage}: {live.message}"
+    if color:
+        tint = {"ok": "\x1b[32m", "warning": "\x1b[33m", "failed": "\x1b[31m"}.get(live.status, "")
+        return f"{tint}{line}{_RESET}"
+    return line
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
 def _summary(result: Result, color: bool) -> str:
     summary = result.summary
     files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
@@ -104,4 +126,9 @@ def _summary(result: Result, color: bool) -> str:
     line = f"mailcfg: {files}, {accounts}: {found}"
     if result.suppressed:
         line += f" ({len(result.suppressed)} suppressed)"
+    if result.live:
+        counts = {
+            status: sum(1 for live in result.live if live.status == status) for status in ("ok", "warning", "failed")
+        }
+        line += "; live checks: " + ", ".join(f"{count} {status}" for status, count in counts.items() if count)
     return f"{_BOLD}{line}{_RESET}" if color else line
