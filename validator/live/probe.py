@@ -37,13 +37,13 @@ class StageFailed(Exception):
 class Probe:
     """Records the stages of one check as they run."""
 
-    def __init__(self, check: Check, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, check: Check, secrets: Iterable[tuple[str, str]] = ()) -> None:
         self.check = check
         self.stages: list[Stage] = []
         self.findings: list[Finding] = []
         self.current = ""
         self._began = self._stage_began = time.monotonic()
-        self._secrets = _variants([s for s in secrets if s])
+        self._secrets = _variants([(user, password) for user, password in secrets if password])
 
     def start(self, name: str) -> None:
         self.current = name
@@ -129,12 +129,13 @@ class Probe:
         )
 
 
-def _variants(secrets: list[str]) -> list[str]:
-    """A secret as it may appear on the wire or in an echo: plain, base64, and inside AUTH PLAIN."""
+def _variants(secrets: list[tuple[str, str]]) -> list[str]:
+    """A password as it may appear on the wire or in an echo: plain, base64, and inside AUTH PLAIN."""
     out: list[str] = []
-    for secret in secrets:
-        raw = secret.encode("utf-8")
-        out += [secret, base64.b64encode(raw).decode("ascii")]
+    for username, password in secrets:
+        raw = password.encode("utf-8")
+        plain = b"\0" + username.encode("utf-8") + b"\0" + raw
+        out += [password, base64.b64encode(raw).decode("ascii"), base64.b64encode(plain).decode("ascii")]
     return sorted(set(out), key=len, reverse=True)
 
 

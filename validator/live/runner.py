@@ -78,7 +78,7 @@ async def _guarded(check: Check, options: VerifyOptions, env: Mapping[str, str],
         limits.hosts[check.host.lower()],
         limits.account(check.protocol, check.host, check.port, check.login),
     ):
-        probe = Probe(check, [env.get(check.login.env, "")] if check.login else [])
+        probe = Probe(check, _secrets(check.login, env))
         session = imap.Session()
         try:
             await asyncio.wait_for(_run(check, options, env, probe, session, limits), options.timeout)
@@ -140,7 +140,7 @@ async def _round_trip(
         login,
         auth_required=model.authentication == "required",
     )
-    sender = Probe(sender_check, [env.get(login.env, "")] if login else [])
+    sender = Probe(sender_check, _secrets(login, env))
     async with limits.account("smtp", model.host, model.effective_port, login):
         began = time.monotonic()
         try:
@@ -152,7 +152,7 @@ async def _round_trip(
                     sender, connection, login.username if login and "@" in login.username else address, address, token
                 )
             finally:
-                await smtp._close(connection)
+                await smtp.close(connection)
         except StageFailed as failure:
             probe.findings.extend(sender.findings)
             probe.fail(
@@ -180,3 +180,7 @@ async def _thread(limits: _Limits, function: Callable[..., T], *args: Any, abort
         if abort is not None:
             abort.abort()
         raise
+
+
+def _secrets(login: Login | None, env: Mapping[str, str]) -> list[tuple[str, str]]:
+    return [(login.username, env.get(login.env, ""))] if login is not None else []

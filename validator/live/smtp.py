@@ -55,7 +55,7 @@ async def check(check: Check, options: VerifyOptions, env: Mapping[str, str], pr
                 probe.fail(f"test message refused: {_reply(error)}", at=("test_recipient",))
             probe.ok(f"test message accepted for {check.send_to}")
     finally:
-        await _close(smtp)
+        await close(smtp)
 
 
 async def open_session(probe: Probe, host: str, port: int, encryption: str, options: VerifyOptions) -> Any:
@@ -228,7 +228,8 @@ def _reply(error: object) -> str:
     return f"{code} {message}".strip() if isinstance(code, int) and code > 0 else str(message)
 
 
-async def _close(client: Any) -> None:
+async def close(client: Any) -> None:
+    """QUIT politely within 2 s, else drop the connection."""
     try:
         if client.is_connected:
             await asyncio.wait_for(client.quit(), 2)
