@@ -481,3 +481,36 @@ def test_hook_does_not_run_without_a_yaml_change(
     run = _run_hook(target, hook_repo, pre_commit_home, "notes.txt")
     assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(r"(?m)^mailcfg\.+\(no files to check\)Skipped$", run.stdout), run.stdout
+
+
+def test_try_repo_literally(tmp_path: Path, hook_repo: tuple[Path, str]) -> None:
+    """`pre-commit try-repo REPO mailcfg --files …`, as a user would try the hook (installs it each time)."""
+    outcomes = {}
+    for name in ("accounts-good", "accounts-broken"):
+        target = tmp_path / name
+        shutil.copytree(FIXTURES / name, target)
+        _commit_all(target)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pre_commit",
+                "try-repo",
+                str(hook_repo[0]),
+                "mailcfg",
+                "--color",
+                "never",
+                "--files",
+                "accounts/users/anna.yaml",
+            ],
+            cwd=target,
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        outcomes[name] = (run.returncode, run.stdout)
+    assert outcomes["accounts-good"][0] == 0, outcomes["accounts-good"][1]
+    assert outcomes["accounts-broken"][0] == 1, outcomes["accounts-broken"][1]
+    assert "error[MC201]" in outcomes["accounts-broken"][1]
