@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from validator import suppress
 from validator.config import Config
@@ -117,14 +117,18 @@ def _static(options: CheckOptions) -> tuple[tuple[SourceFile, ...], list[Finding
     findings: list[Finding] = list(config.findings)
     documents = []
     invalid: dict[tuple[int, str, int], set[object]] = {}
+    passed: dict[tuple[int, str, int], Any] = {}
     for source in files:
         findings.extend(source.findings)
         for document in source.documents:
-            found, bad = schema.check_document(document)
-            findings.extend(found)
-            invalid.update(((id(document), section, index), keys) for (section, index), keys in bad.items())
+            root_ok, fast = model.prevalidate(document)
+            if not root_ok or len(fast) < _entries(document.data):
+                found, bad = schema.check_document(document, root_ok, fast)
+                findings.extend(found)
+                invalid.update(((id(document), section, index), keys) for (section, index), keys in bad.items())
+            passed.update(((id(document), section, index), entry) for (section, index), entry in fast.items())
             documents.append(document)
-    accounts = model.build(documents, invalid, complete=all(source.complete for source in files))
+    accounts = model.build(documents, invalid, all(source.complete for source in files), passed)
     findings.extend(accounts.problems)
     context = model.Context(env=options.env, require_env=options.require_env)
     for rule in RULES.values():
@@ -147,6 +151,10 @@ def _finish(
 
     count = sum(1 for entry in accounts.raw if entry.section != "users")
     return Result(files, tuple(sorted(active, key=key)), count, tuple(sorted(suppressed, key=key)))
+
+
+def _entries(data: Any) -> int:
+    return sum(len(data.get(section, ())) for section in ("users", "smtp", "imap")) if isinstance(data, dict) else 0
 
 
 def _config_paths(config: Config) -> tuple[str, ...]:

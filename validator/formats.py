@@ -12,9 +12,29 @@ from functools import lru_cache
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
 
 
-@lru_cache(maxsize=4096)
+# The everyday address, which email-validator certainly accepts: checked here without importing it.
+# Anything else (quoting, non-ASCII, reserved domains, `--` in a label, …) goes to the library.
+_PLAIN_EMAIL = re.compile(
+    r"(?=[^@]{1,64}@)[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
+)
+_RESERVED_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion"})
+
+
 def email_problem(address: str) -> str | None:
     """Why ``address`` is not a usable mailbox address (syntax only; no DNS lookups)."""
+    if (
+        len(address) <= 254
+        and _PLAIN_EMAIL.match(address)
+        and "--" not in address.rpartition("@")[2]
+        and address.rpartition(".")[2].lower() not in _RESERVED_TLDS
+    ):
+        return None
+    return _library_email_problem(address)
+
+
+@lru_cache(maxsize=4096)
+def _library_email_problem(address: str) -> str | None:
     from email_validator import EmailNotValidError, validate_email
 
     try:

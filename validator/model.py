@@ -16,6 +16,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from validator.finding import Finding, Location, Severity
+from validator.formats import email_problem, host_problem
 from validator.loader import Document
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -273,12 +274,67 @@ class Context:
     require_env: bool = False
 
 
-def build(documents: list[Document], invalid: Mapping[tuple[int, str, int], set[object]], complete: bool) -> AccountSet:
+_ROOT_KEYS = frozenset({"version", "users", "smtp", "imap"})
+
+
+def prevalidate(document: Document) -> tuple[bool, dict[tuple[str, int], BaseModel]]:
+    """The fast path: whether the document's top level is valid, and the entries that certainly are.
+
+    An entry that passes pydantic in strict mode, holds no null and passes the format checks is valid
+    by the JSON Schema too, so the schema stage skips it; every other entry goes through jsonschema,
+    which alone words the findings. So the output is the same whichever path an entry takes.
+    """
+    data = document.data
+    if not (
+        isinstance(data, dict)
+        and data.keys() <= _ROOT_KEYS
+        and type(data.get("version")) is int
+        and data["version"] == 1
+        and all(isinstance(data[section], list) for section in SECTIONS if section in data)
+    ):
+        return False, {}
+    passed: dict[tuple[str, int], BaseModel] = {}
+    for section, model in SECTIONS.items():
+        for index, item in enumerate(data.get(section, ())):
+            if not isinstance(item, dict) or _has_null(item):
+                continue
+            try:
+                entry = model.model_validate(item, strict=True)
+            except ValidationError:
+                continue
+            if _formats_ok(entry):
+                passed[(section, index)] = entry
+    return True, passed
+
+
+def _has_null(item: dict[Any, Any]) -> bool:
+    # Optional fields accept None in the models but not in the schema (`user: ~` is a wrong type).
+    return any(value is None or (isinstance(value, dict) and _has_null(value)) for value in item.values())
+
+
+def _formats_ok(entry: BaseModel) -> bool:
+    if isinstance(entry, Smtp):
+        return host_problem(entry.host) is None and (
+            entry.test_recipient is None or email_problem(entry.test_recipient) is None
+        )
+    if isinstance(entry, Imap):
+        return host_problem(entry.host) is None and email_problem(entry.address) is None
+    return True
+
+
+def build(
+    documents: list[Document],
+    invalid: Mapping[tuple[int, str, int], set[object]],
+    complete: bool,
+    passed: Mapping[tuple[int, str, int], BaseModel] | None = None,
+) -> AccountSet:
     """The account set of ``documents``.
 
-    ``invalid`` maps (id(document), section, index) of entries that failed the schema to the keys at
-    fault; such an entry becomes a model without those keys when that is still valid, else stays raw.
+    ``passed`` holds the models the fast path already made. ``invalid`` maps (id(document), section,
+    index) of entries that failed the schema to the keys at fault; such an entry becomes a model without
+    those keys when that is still valid, else stays raw.
     """
+    passed = passed or {}
     accounts = AccountSet(complete=complete)
     for document in documents:
         data = document.data
@@ -297,6 +353,10 @@ def build(documents: list[Document], invalid: Mapping[tuple[int, str, int], set[
                 origin = Origin(document, (section, index))
                 raw_id = item.get("id")
                 accounts.raw.append(RawEntry(section, raw_id if isinstance(raw_id, str) else None, origin, item))
+                ready = passed.get((id(document), section, index))
+                if ready is not None:
+                    target.append(Entry(ready, origin))
+                    continue
                 bad = invalid.get((id(document), section, index))
                 try:
                     valid = {k: v for k, v in item.items() if k not in bad} if bad else item

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Container, Iterator
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -82,27 +83,43 @@ def _checked(problem: Any) -> Any:
     return check
 
 
-def check_document(document: Document) -> tuple[list[Finding], dict[tuple[str, int], set[object]]]:
+def check_document(
+    document: Document, root_ok: bool = False, passed: Container[tuple[str, int]] = ()
+) -> tuple[list[Finding], dict[tuple[str, int], set[object]]]:
     """Findings for one document, and for each entry that failed the schema the keys at fault.
 
-    The rules still see such an entry when it is valid without those keys, so one typo does not hide
-    every other problem of the account.
+    With ``root_ok`` (the top level is known to be valid) only the entries not in ``passed`` are
+    validated, each inside a one-entry copy of the document so every path stays the same. The rules
+    still see a failed entry when it is valid without the keys at fault, so one typo does not hide every
+    other problem of the account.
     """
     findings: list[Finding] = []
     invalid: dict[tuple[str, int], set[object]] = {}
     seen: set[tuple[str, tuple[object, ...], object]] = set()
     data = document.data
-    for error in _validator().iter_errors(data):
-        path = tuple(error.absolute_path)
+    for path, error in _errors(data, root_ok, passed):
         if len(path) >= 2 and path[0] in SECTIONS and isinstance(path[1], int):
             keys = invalid.setdefault((str(path[0]), path[1]), set())
             if len(path) > 2:
                 keys.add(path[2])
             elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
                 keys.update(k for k in error.instance if k not in _properties(error.schema))
-        for item in _findings(document, error, path, seen):
-            findings.append(item)
+        findings.extend(_findings(document, error, path, seen))
     return findings, invalid
+
+
+def _errors(data: Any, root_ok: bool, passed: Container[tuple[str, int]]) -> Iterator[tuple[tuple[object, ...], Any]]:
+    validator = _validator()
+    if not root_ok:
+        for error in validator.iter_errors(data):
+            yield tuple(error.absolute_path), error
+        return
+    for section in SECTIONS:
+        for index, item in enumerate(data.get(section, ())):
+            if (section, index) in passed:
+                continue
+            for error in validator.iter_errors({"version": 1, section: [item]}):
+                yield (section, index, *tuple(error.absolute_path)[2:]), error
 
 
 def _findings(
