@@ -55,6 +55,7 @@ _COMMON = (
     click.option(
         "--max-file-size", type=click.IntRange(min=1), metavar="MIB", help="Refuse larger files (default 32)."
     ),
+    click.option("--max-findings", type=click.IntRange(min=0), metavar="N", help="Report at most N findings."),
 )
 
 
@@ -66,7 +67,14 @@ def _common(command: Callable[..., int]) -> Callable[..., int]:
 
 @cli.command()
 @_common
-def check(formats: tuple[str, ...], output: str | None, strict: bool | None, no_color: bool, **common: Any) -> int:
+def check(
+    formats: tuple[str, ...],
+    output: str | None,
+    strict: bool | None,
+    no_color: bool,
+    max_findings: int | None,
+    **common: Any,
+) -> int:
     """Static checks (schema and rules) of PATHS: files or directories (*.yaml, *.yml).
 
     Without PATHS, the configuration's `paths` or ./accounts.yaml are checked. Exit codes: 0 clean,
@@ -78,7 +86,7 @@ def check(formats: tuple[str, ...], output: str | None, strict: bool | None, no_
     options = _check_options(**common)
     result = engine.run(options)
     strict = bool(strict if strict is not None else options.config.strict)
-    _report(result, targets, strict=strict, no_color=no_color)
+    _report(result.limited(max_findings), targets, strict=strict, no_color=no_color)
     return result.exit_code(strict)
 
 
@@ -128,6 +136,7 @@ def verify(
     allow_hosts: tuple[str, ...],
     cert_warn_days: int,
     no_progress: bool,
+    max_findings: int | None,
     **common: Any,
 ) -> int:
     """Static checks, then live checks against the servers (like a mail client's "verify settings").
@@ -156,7 +165,7 @@ def verify(
     if show:
         click.echo("\r\x1b[K", nl=False, err=True)
     strict = bool(strict if strict is not None else options.config.strict)
-    _report(result, targets, strict=strict, no_color=no_color)
+    _report(result.limited(max_findings), targets, strict=strict, no_color=no_color)
     return result.exit_code(strict)
 
 

@@ -55,9 +55,25 @@ class Result:
     suppressed: tuple[Finding, ...] = ()
     # `mailcfg verify`: one result per check, in plan order.
     live: tuple[LiveResult, ...] = ()
+    # Set by `limited()`: the counts of the whole run when only some findings are kept for the report.
+    totals: Summary | None = None
+
+    def limited(self, count: int | None) -> Result:
+        """This result with at most ``count`` findings to report; the summary still counts them all."""
+        if count is None or len(self.findings) <= count:
+            return self
+        return replace(self, findings=self.findings[:count], totals=self.summary)
+
+    @property
+    def omitted(self) -> int:
+        if self.totals is None:
+            return 0
+        return self.totals.errors + self.totals.warnings + self.totals.infos - len(self.findings)
 
     @property
     def summary(self) -> Summary:
+        if self.totals is not None:
+            return self.totals
         counts = dict.fromkeys(Severity, 0)
         for item in self.findings:
             counts[item.severity] += 1

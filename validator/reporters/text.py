@@ -6,6 +6,7 @@ Plaintext secrets recorded by the loader are masked in every source line shown, 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 # The line breaks libyaml counts, so line numbers and source lines agree.
 _BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _MASK = "****"
+# After this many findings of one rule, the text report only counts the rest: 10,000 stay readable.
+FOLD = 20
 # Defence in depth for lines the loader never turned into values (a syntax error on a password line):
 # whatever follows a password-like key is masked unless it is an `{env: NAME}` reference.
 _SECRET_VALUE = re.compile(
@@ -33,8 +36,16 @@ def render(result: Result, options: ReportOptions) -> str:
     sources = {source.name: source for source in result.files}
     lines_cache: dict[str, list[str]] = {}
     out: list[str] = [_live(live, options.color) for live in result.live]
+    shown: Counter[str] = Counter()
     for item in result.findings:
-        out.extend(_finding(item, sources.get(item.file), lines_cache, options.color))
+        shown[item.rule] += 1
+        if shown[item.rule] <= FOLD:
+            out.extend(_finding(item, sources.get(item.file), lines_cache, options.color))
+    for rule, count in sorted(shown.items()):
+        if count > FOLD:
+            out.append(f"... {count - FOLD:,} more {rule} findings not shown (--format json lists every finding)")
+    if result.omitted:
+        out.append(f"... {result.omitted:,} more findings not reported (--max-findings)")
     out.append(_summary(result, options.color))
     return "\n".join(out) + "\n"
 
