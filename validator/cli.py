@@ -166,6 +166,9 @@ def verify(
         click.echo("\r\x1b[K", nl=False, err=True)
     strict = bool(strict if strict is not None else options.config.strict)
     _report(result.limited(max_findings), targets, strict=strict, no_color=no_color)
+    if result.interrupted:
+        click.echo(f"mailcfg: interrupted; {len(result.live)} checks had finished", err=True)
+        return EXIT_INTERRUPTED
     return result.exit_code(strict)
 
 

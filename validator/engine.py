@@ -55,6 +55,8 @@ class Result:
     suppressed: tuple[Finding, ...] = ()
     # `mailcfg verify`: one result per check, in plan order.
     live: tuple[LiveResult, ...] = ()
+    # `verify` stopped by Ctrl-C: `live` holds the checks that finished.
+    interrupted: bool = False
     # Set by `limited()`: the counts of the whole run when only some findings are kept for the report.
     totals: Summary | None = None
 
@@ -112,6 +114,7 @@ def run(options: CheckOptions) -> Result:
 
 def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, int], None] | None = None) -> Result:
     """Static checks (every referenced variable must be set), then, if no error remains, the live checks."""
+    from validator.live import Interrupted
     from validator.live import verify as live_verify
 
     options = replace(options, require_env=True)
@@ -119,9 +122,13 @@ def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, 
     static = _finish(options, files, findings, accounts)
     if static.summary.errors:
         return static
-    results = tuple(live_verify(accounts, live, options.env, progress))
+    interrupted = False
+    try:
+        results = tuple(live_verify(accounts, live, options.env, progress))
+    except Interrupted as stop:
+        results, interrupted = tuple(stop.finished), True
     live_findings = [item for result in results for item in result.findings]
-    return replace(_finish(options, files, findings + live_findings, accounts), live=results)
+    return replace(_finish(options, files, findings + live_findings, accounts), live=results, interrupted=interrupted)
 
 
 def _static(options: CheckOptions) -> tuple[tuple[SourceFile, ...], list[Finding], AccountSet]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from validator.live.result import LiveResult, Stage, VerifyOptions
+from validator.live.result import Interrupted, LiveResult, Stage, VerifyOptions
 
 if TYPE_CHECKING:
     from validator.model import AccountSet
 
-__all__ = ["LiveResult", "Stage", "VerifyOptions", "verify"]
+__all__ = ["Interrupted", "LiveResult", "Stage", "VerifyOptions", "verify"]
 
 
 def verify(
@@ -31,4 +31,10 @@ def verify(
     from validator.live.runner import run_all
 
     checks = plan(accounts, options)
-    return asyncio.run(run_all(checks, options, env, progress))
+    finished: dict[int, LiveResult] = {}
+    try:
+        asyncio.run(run_all(checks, options, env, progress, finished))
+    except KeyboardInterrupt:
+        # The running checks were cancelled and cleaned up (round-trip messages deleted) on the way out.
+        raise Interrupted([finished[index] for index in sorted(finished)]) from None
+    return [finished[index] for index in range(len(checks))]

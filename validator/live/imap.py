@@ -13,6 +13,7 @@ import contextlib
 import imaplib
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -25,6 +26,9 @@ from validator.live.plan import Check
 from validator.live.probe import Probe
 from validator.live.result import VerifyOptions
 from validator.live.smtp import PROBE_HEADER
+
+# What a failed imap operation may raise besides OSError.
+ERRORS: tuple[type[Exception], ...] = (IMAPClientError, imaplib.IMAP4.error)
 
 
 class Session:
@@ -124,23 +128,39 @@ def check_folders(check: Check, probe: Probe, client: Any) -> None:
     probe.ok(f"{len(names)} folders, Sent folder '{wanted}' found")
 
 
-def wait_and_delete(probe: Probe, client: Any, token: str, deadline: float) -> float | None:
-    """Poll INBOX for the tagged message until ``deadline``; delete exactly it; its arrival time or None."""
+def wait_and_delete(client: Any, token: str, deadline: float, stop: threading.Event) -> float | None:
+    """Poll INBOX for the tagged message until ``deadline`` (or ``stop``); delete exactly it.
+
+    Returns the time it was found, or None.
+    """
     client.select_folder("INBOX")
     while True:
         uids = client.search(["HEADER", PROBE_HEADER, token])
         if uids:
             arrived = time.monotonic()
-            client.delete_messages(uids)
-            if client.has_capability("UIDPLUS"):
-                client.uid_expunge(uids)
-            else:
-                client.expunge()
+            _delete(client, uids)
             return arrived
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or stop.is_set():
             return None
-        time.sleep(0.1)
+        stop.wait(0.1)
         client.noop()
+
+
+def delete_probe(client: Any, token: str) -> int:
+    """Delete the tagged message if it has arrived by now (cleanup after an interruption); how many."""
+    client.select_folder("INBOX")
+    uids = client.search(["HEADER", PROBE_HEADER, token])
+    if uids:
+        _delete(client, uids)
+    return len(uids)
+
+
+def _delete(client: Any, uids: list[int]) -> None:
+    client.delete_messages(uids)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge(uids)
+    else:
+        client.expunge()
 
 
 def logout(client: Any) -> None:

@@ -48,3 +48,11 @@ class LiveResult:
     seconds: float
     stages: tuple[Stage, ...] = ()
     findings: tuple[Finding, ...] = ()
+
+
+class Interrupted(Exception):
+    """Ctrl-C during the live checks; carries the results of the checks that had finished."""
+
+    def __init__(self, finished: list[LiveResult]) -> None:
+        super().__init__("interrupted")
+        self.finished = finished

@@ -10,7 +10,9 @@ thread still blocked when it passes has its socket shut down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -24,6 +26,9 @@ from validator.live.probe import Probe, StageFailed, failed_result
 from validator.live.result import LiveResult, VerifyOptions
 
 T = TypeVar("T")
+# How long cleanup after an interruption may take (deleting an already delivered round-trip message).
+CLEANUP_SECONDS = 5.0
+_CLEANUP_ERRORS: tuple[type[BaseException], ...] = (asyncio.TimeoutError, OSError, *imap.ERRORS)
 
 
 class _Limits:
@@ -41,21 +46,19 @@ async def run_all(
     checks: list[Check],
     options: VerifyOptions,
     env: Mapping[str, str],
-    progress: Callable[[int, int], None] | None = None,
-) -> list[LiveResult]:
+    progress: Callable[[int, int], None] | None,
+    finished: dict[int, LiveResult],
+) -> None:
+    """Run every check; each result lands in ``finished`` under its plan index as soon as it is known."""
     limits = _Limits(options)
-    done = 0
 
-    async def one(check: Check) -> LiveResult:
-        nonlocal done
-        result = await _guarded(check, options, env, limits)
-        done += 1
+    async def one(index: int, check: Check) -> None:
+        finished[index] = await _guarded(check, options, env, limits)
         if progress is not None:
-            progress(done, len(checks))
-        return result
+            progress(len(finished), len(checks))
 
     try:
-        return list(await asyncio.gather(*(one(check) for check in checks)))
+        await asyncio.gather(*(one(index, check) for index, check in enumerate(checks)))
     finally:
         limits.executor.shutdown(wait=False, cancel_futures=True)
 
@@ -141,6 +144,7 @@ async def _round_trip(
         auth_required=model.authentication == "required",
     )
     sender = Probe(sender_check, _secrets(login, env))
+    from_address = login.username if login and "@" in login.username else address
     async with limits.account("smtp", model.host, model.effective_port, login):
         began = time.monotonic()
         try:
@@ -148,9 +152,12 @@ async def _round_trip(
             try:
                 if login is not None and sender_check.auth_required:
                     await smtp.authenticate(sender, connection, sender_check, login, env)
-                sent, reply = await smtp.send_probe(
-                    sender, connection, login.username if login and "@" in login.username else address, address, token
-                )
+                try:
+                    sent, reply = await smtp.send_probe(sender, connection, from_address, address, token)
+                except asyncio.CancelledError:
+                    # Interrupted while the server may already have taken the message: remove it if it came.
+                    await _cleanup(limits, client, token)
+                    raise
             finally:
                 await smtp.close(connection)
         except StageFailed as failure:
@@ -163,11 +170,43 @@ async def _round_trip(
             f"the message to {address} bounced: {reply}", "check `address`: the server refuses it", at=("address",)
         )
     probe.start("round-trip")
-    deadline = began + options.timeout
-    arrived = await _thread(limits, imap.wait_and_delete, probe, client, token, deadline, abort=session)
+    arrived = await _wait_for_probe(limits, client, token, began + options.timeout, session)
     if arrived is None:
         probe.fail(f"the message sent to {address} did not arrive in INBOX", at=("address",))
     probe.ok(f"delivered in {arrived - began:.2f} s, then deleted")
+
+
+async def _wait_for_probe(
+    limits: _Limits, client: Any, token: str, deadline: float, session: imap.Session
+) -> float | None:
+    """Wait for the round-trip message; when cancelled (deadline, Ctrl-C), stop waiting and delete it anyway.
+
+    The waiting thread is asked to stop rather than having its socket cut, so the same session can then
+    delete a message that has already been delivered.
+    """
+    loop = asyncio.get_running_loop()
+    stop = threading.Event()
+    future = loop.run_in_executor(limits.executor, imap.wait_and_delete, client, token, deadline, stop)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        stop.set()
+        try:
+            found = await asyncio.wait_for(asyncio.shield(future), CLEANUP_SECONDS)
+        except _CLEANUP_ERRORS:
+            session.abort()
+            raise asyncio.CancelledError from None
+        if found is None:
+            await _cleanup(limits, client, token)
+        raise
+
+
+async def _cleanup(limits: _Limits, client: Any, token: str) -> None:
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(*_CLEANUP_ERRORS):
+        await asyncio.wait_for(
+            asyncio.shield(loop.run_in_executor(limits.executor, imap.delete_probe, client, token)), CLEANUP_SECONDS
+        )
 
 
 async def _thread(limits: _Limits, function: Callable[..., T], *args: Any, abort: imap.Session | None = None) -> T:
