@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from validator.reporters import FORMATS
 if TYPE_CHECKING:
     from validator.config import Config
     from validator.engine import CheckOptions, Result
+    from validator.model import AccountSet
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 1, 2, 130, 70
 
@@ -251,6 +253,116 @@ def _report(result: Result, targets: list[tuple[str, str | None]], *, strict: bo
                 stream.write(job_summary(result))
         except OSError as error:
             raise PathError(f"GITHUB_STEP_SUMMARY {summary_file}: {error.strerror or error}") from None
+
+
+_CONFIG_OPTIONS = (
+    click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file."),
+    click.option("--no-config", is_flag=True, help="Use no configuration file."),
+)
+
+
+def _with_config(command: Callable[..., int]) -> Callable[..., int]:
+    for decorator in reversed(_CONFIG_OPTIONS):
+        command = decorator(command)
+    return command
+
+
+@cli.command(name="diff")
+@click.argument("old")
+@click.argument("new")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(("text", "markdown", "json")), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the diff to FILE.")
+@_with_config
+def diff_command(
+    old: str, new: str, paths: tuple[str, ...], fmt: str, output: str | None, config_file: str | None, no_config: bool
+) -> int:
+    """Compare two account sets: OLD and NEW are paths, or git revisions (mailcfg diff origin/main HEAD -- accounts/).
+
+    Accounts are compared by id after defaults are applied; renames, field changes and their effect on
+    references are shown, secrets by variable name only. Exit codes: 0 no change, 1 changes, 2 error
+    (including static errors on either side, which are shown).
+    """
+    from validator import diff, export
+
+    config = _config(config_file, no_config)
+    documents = []
+    for spec in (old, new):
+        result, accounts = _side(spec, paths, config)
+        if result.summary.errors:
+            from validator.reporters import ReportOptions, render
+
+            click.echo(render("text", result, ReportOptions()), nl=False, err=True)
+            raise UsageError(f"{spec} has static errors (shown above); fix them before comparing")
+        documents.append(export.canonical(accounts))
+    changes = diff.compare(documents[0], documents[1])
+    renderer = {"text": diff.render_text, "markdown": diff.render_markdown, "json": diff.render_json}[fmt]
+    _emit(renderer(changes), output)
+    return EXIT_FINDINGS if changes.changed else EXIT_OK
+
+
+def _side(spec: str, paths: tuple[str, ...], config: Config) -> tuple[Result, AccountSet]:
+    """One side of a diff: a path on disk, or a git revision of the repository around the current directory."""
+    from validator import engine, gitfiles
+    from validator.loader import Limits
+
+    options = engine.CheckOptions(config=config)
+    if Path(spec).exists():
+        if paths:
+            raise UsageError("paths after OLD NEW restrict git revisions only; give the paths as OLD and NEW")
+        return engine.analyse(replace(options, paths=(spec,)))
+    if not gitfiles.is_revision(spec):
+        raise UsageError(f"{spec!r} is neither a path nor a git revision")
+    chosen = paths or engine.config_paths(config) or (engine.DEFAULT_PATH,)
+    return engine.analyse(options, gitfiles.load_revision(spec, tuple(chosen), Limits()))
+
+
+@cli.command(name="export")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(("json", "yaml", "autoconfig")), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write json/yaml to FILE.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Directory for --format autoconfig.")
+@_with_config
+def export_command(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    out_dir: str | None,
+    config_file: str | None,
+    no_config: bool,
+) -> int:
+    """Export the validated set: one canonical document (json, yaml) or Mozilla autoconfig files.
+
+    Defaults are filled in and entries sorted; secrets stay references. A set with static errors is not
+    exported (exit 1, the errors are shown).
+    """
+    from validator import engine, export
+    from validator.reporters import ReportOptions, render
+
+    if fmt == "autoconfig" and out_dir is None:
+        raise UsageError("--format autoconfig needs --out DIR")
+    result, accounts = engine.analyse(engine.CheckOptions(paths=paths, config=_config(config_file, no_config)))
+    if result.summary.errors:
+        click.echo(render("text", result, ReportOptions()), nl=False, err=True)
+        click.echo("mailcfg: not exported: the set has static errors", err=True)
+        return EXIT_FINDINGS
+    if fmt != "autoconfig":
+        document = export.canonical(accounts)
+        _emit(export.to_json(document) if fmt == "json" else export.to_yaml(document), output)
+        return EXIT_OK
+    assert out_dir is not None
+    for item in export.autoconfig(accounts):
+        if item.xml is None:
+            click.echo(f"skipped {item.domain}: {item.skipped}")
+            continue
+        target = Path(out_dir) / item.domain / "mail" / "config-v1.1.xml"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(item.xml, encoding="utf-8")
+        except OSError as error:
+            raise PathError(f"--out {out_dir}: {error.strerror or error}") from None
+        click.echo(f"wrote {target}")
+    return EXIT_OK
 
 
 @cli.command()

@@ -112,6 +112,12 @@ def run(options: CheckOptions) -> Result:
     return _finish(options, files, findings, accounts)
 
 
+def analyse(options: CheckOptions, files: tuple[SourceFile, ...] | None = None) -> tuple[Result, AccountSet]:
+    """Like :func:`run`, also giving the account set; ``files`` already loaded (from git, say) are used as is."""
+    files, findings, accounts = _static(options, files)
+    return _finish(options, files, findings, accounts), accounts
+
+
 def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, int], None] | None = None) -> Result:
     """Static checks (every referenced variable must be set), then, if no error remains, the live checks."""
     from validator.live import Interrupted
@@ -131,12 +137,15 @@ def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, 
     return replace(_finish(options, files, findings + live_findings, accounts), live=results, interrupted=interrupted)
 
 
-def _static(options: CheckOptions) -> tuple[tuple[SourceFile, ...], list[Finding], AccountSet]:
+def _static(
+    options: CheckOptions, files: tuple[SourceFile, ...] | None = None
+) -> tuple[tuple[SourceFile, ...], list[Finding], AccountSet]:
     from validator import model, schema
 
     config = options.config
-    paths = options.paths or _config_paths(config) or (DEFAULT_PATH,)
-    files = tuple(load_file(path, name, options.limits) for path, name in discover(paths))
+    if files is None:
+        paths = options.paths or config_paths(config) or (DEFAULT_PATH,)
+        files = tuple(load_file(path, name, options.limits) for path, name in discover(paths))
     findings: list[Finding] = list(config.findings)
     documents = []
     invalid: dict[tuple[int, str, int], set[object]] = {}
@@ -180,7 +189,7 @@ def _entries(data: Any) -> int:
     return sum(len(data.get(section, ())) for section in ("users", "smtp", "imap")) if isinstance(data, dict) else 0
 
 
-def _config_paths(config: Config) -> tuple[str, ...]:
+def config_paths(config: Config) -> tuple[str, ...]:
     """The configuration's default paths, relative to the current directory."""
     out = []
     for path in config.paths:
