@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -152,52 +153,56 @@ class _Stop(Exception):
 # ---------------------------------------------------------------------------------------------- files
 
 
-def discover(paths: Iterable[str]) -> list[tuple[Path, str]]:
+def discover(paths: Iterable[str]) -> list[tuple[str, str]]:
     """Files named on the command line, directories expanded to ``*.yaml``/``*.yml`` (sorted, once each)."""
-    seen: set[Path] = set()
-    out: list[tuple[Path, str]] = []
-
-    def add(path: Path, name: str) -> None:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            out.append((path, name))
-
+    seen: set[str] = set()
+    out: list[tuple[str, str]] = []
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for found in _walk(path):
-                add(found, str(found))
-        elif path.exists():
-            add(path, raw)
+        if os.path.isdir(raw):
+            found = [os.path.normpath(path) for path in _walk(raw)]
+        elif os.path.lexists(raw):
+            found = [raw]
         else:
             raise PathError(f"{raw}: no such file or directory")
+        for path in found:
+            key = os.path.abspath(path)
+            if key not in seen:
+                seen.add(key)
+                out.append((path, path))
     return out
 
 
-def _walk(top: Path) -> Iterator[Path]:
-    # os.walk does not follow directory symlinks, so a symlink loop cannot make this run forever.
-    for dirpath, dirnames, filenames in os.walk(top, onerror=_raise_walk_error):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
-                yield Path(dirpath) / name
+def _walk(top: str) -> list[str]:
+    """``*.yaml``/``*.yml`` below ``top`` in sorted order; hidden entries skipped, directory symlinks not
+    followed (so a symlink loop cannot make this run forever)."""
+    found: list[str] = []
+    try:
+        entries = sorted(os.scandir(top), key=lambda entry: entry.name)
+    except OSError as error:
+        raise PathError(f"{top}: {error.strerror}") from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            found += _walk(entry.path)
+        elif entry.name.endswith((".yaml", ".yml")):
+            found.append(entry.path)
+    return found
 
 
-def _raise_walk_error(error: OSError) -> None:
-    raise PathError(f"{error.filename}: {error.strerror}")
-
-
-def load_file(path: Path, name: str, limits: Limits = Limits()) -> SourceFile:
+def load_file(path: str | os.PathLike[str], name: str, limits: Limits = Limits()) -> SourceFile:
     """Read one file; problems with its content are findings, an unreadable path is a PathError."""
     source = SourceFile(name)
     try:
-        size = path.stat().st_size
-        if size > limits.max_file_size:
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):
+            raise PathError(f"{name}: not a regular file")  # a FIFO or device would block or never end
+        if status.st_size > limits.max_file_size:
             source.complete = False
-            source.findings.append(_refused_size(name, size, limits))
+            source.findings.append(_refused_size(name, status.st_size, limits))
             return source
-        raw = path.read_bytes()
+        with open(path, "rb") as stream:
+            raw = stream.read(limits.max_file_size + 1)
     except OSError as error:
         raise PathError(f"{name}: {error.strerror or error}") from None
     return load_bytes(raw, name, limits, source)
@@ -273,6 +278,7 @@ _SECRET_LIKE = re.compile(r"pas?sw|pwd|secret|token|api_?key|kennwort", re.IGNOR
 _PLAIN_IN_CREDENTIALS = frozenset({"username", "contact"})
 
 
+@lru_cache(maxsize=1024)
 def secret_key(key: object) -> bool:
     """Whether values under ``key`` may be secrets (``password``, ``passwort``, ``api_key``, …)."""
     return isinstance(key, str) and (key.lower() in SENSITIVE_KEYS or bool(_SECRET_LIKE.search(key)))
@@ -392,8 +398,7 @@ class _Parser:
                         masks.append((line, column, event.end_mark.line, event.end_mark.column))
                 else:
                     sensitive = frame is not None and (frame.key_sensitive if frame.is_map else frame.sensitive)
-                    path = frame.child_path() if frame is not None else ()
-                    value = self._scalar_value(event, line, column, sensitive, path)
+                    value = self._scalar_value(event, line, column, sensitive, frame, False)
                     if (
                         sensitive
                         and value is not None
@@ -498,7 +503,7 @@ class _Parser:
         if event.tag is None and event.implicit[0] and event.value == "<<":
             frame.set_key(_MERGEKEY, line, column)
         else:
-            frame.set_key(self._scalar_value(event, line, column, frame.sensitive, frame.path), line, column)
+            frame.set_key(self._scalar_value(event, line, column, frame.sensitive, frame, True), line, column)
 
     def _add(self, frame: _Frame, value: Any, line: int, column: int) -> None:
         if frame.is_map:
@@ -556,11 +561,13 @@ class _Parser:
                         obj[key] = item
                         positions[key] = entry[2][key]
 
-    def _scalar_value(self, event: Any, line: int, column: int, sensitive: bool, path: tuple[object, ...]) -> Any:
+    def _scalar_value(
+        self, event: Any, line: int, column: int, sensitive: bool, frame: _Frame | None, key: bool
+    ) -> Any:
         tag, text = event.tag, event.value
         if tag is None or tag == "!":
-            if not event.implicit[0] or tag == "!":
-                return text  # quoted, or the non-specific tag "!": always a string
+            if not event.implicit[0] or tag == "!" or text[:1] not in _RESOLVERS:
+                return text  # quoted, tagged "!", or plain text no resolver can turn into anything else
             tag = _resolve(text)
         elif tag not in _SCALAR_TAGS:
             shown = "this YAML tag" if sensitive else f"YAML tag {tag}"
@@ -579,6 +586,7 @@ class _Parser:
             if sensitive:
                 surprise = "this plain value is not read as written (YAML 1.1 rules)"
                 hint = "quote it"
+            path = (frame.path if key else frame.child_path()) if frame is not None else ()
             self.findings.append(finding("MC003", surprise, self._location(line, column, path), hint=hint))
         return value
 

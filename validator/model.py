@@ -309,7 +309,11 @@ def prevalidate(document: Document) -> tuple[bool, dict[tuple[str, int], BaseMod
 
 def _has_null(item: dict[Any, Any]) -> bool:
     # Optional fields accept None in the models but not in the schema (`user: ~` is a wrong type).
-    return any(value is None or (isinstance(value, dict) and _has_null(value)) for value in item.values())
+    # A plain loop: any() over a generator cost several times more on 10,000 entries.
+    for value in item.values():  # noqa: SIM110
+        if value is None or (type(value) is dict and _has_null(value)):
+            return True
+    return False
 
 
 def _formats_ok(entry: BaseModel) -> bool:
