@@ -284,17 +284,20 @@ def diff_command(
     (including static errors on either side, which are shown).
     """
     from validator import diff, export
+    from validator.reporters import ReportOptions, render
 
     config = _config(config_file, no_config)
-    documents = []
-    for spec in (old, new):
+    documents, broken = [], []
+    for spec in (old, new):  # both sides are checked, so the errors of each are shown in one run
         result, accounts = _side(spec, paths, config)
         if result.summary.errors:
-            from validator.reporters import ReportOptions, render
-
             click.echo(render("text", result, ReportOptions()), nl=False, err=True)
-            raise UsageError(f"{spec} has static errors (shown above); fix them before comparing")
-        documents.append(export.canonical(accounts))
+            broken.append(spec)
+        else:
+            documents.append(export.canonical(accounts))
+    if broken:
+        verb = "has" if len(broken) == 1 else "have"
+        raise UsageError(f"{' and '.join(broken)} {verb} static errors (shown above); fix them before comparing")
     changes = diff.compare(documents[0], documents[1])
     renderer = {"text": diff.render_text, "markdown": diff.render_markdown, "json": diff.render_json}[fmt]
     _emit(renderer(changes), output)

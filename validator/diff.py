@@ -7,6 +7,7 @@ or left implicit make no difference. Secret references are compared and shown by
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,8 +202,7 @@ def render_markdown(diff: Diff) -> str:
         if entry.kind == "renamed":
             account = f"{_SINGULAR[entry.section]} `{entry.old_id}` → `{entry.id}`"
         fields = "<br>".join(
-            f"{_cell(change.field)}: `{_cell(_show(change.old))}` → `{_cell(_show(change.new))}`"
-            for change in entry.fields
+            f"{_cell(change.field)}: {_code(_show(change.old))} → {_code(_show(change.new))}" for change in entry.fields
         )
         lines.append(f"| {account} | {entry.kind} | {fields} |")
     if diff.effects:
@@ -214,6 +214,14 @@ def render_markdown(diff: Diff) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """A code span in a table cell. Entities are not decoded in code spans, so only ``|`` is escaped there."""
+    text = text.replace("|", "\\|").replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render_json(diff: Diff) -> str:

@@ -126,6 +126,21 @@ def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, 
     options = replace(options, require_env=True)
     files, findings, accounts = _static(options)
     static = _finish(options, files, findings, accounts)
+    # `--select MC5` narrows the report, not the safety gate: a static error that is merely not selected,
+    # and any missing secret (MC306), still stop the run before a connection is made.
+    held_back = [
+        item
+        for item in static.suppressed
+        if item.severity is Severity.ERROR
+        and item.suppression is not None
+        and (item.rule == "MC306" or item.suppression.reason == "not selected")
+    ]
+    if held_back:
+        return replace(
+            static,
+            findings=static.findings + tuple(held_back),
+            suppressed=tuple(item for item in static.suppressed if item not in held_back),
+        )
     if static.summary.errors:
         return static
     interrupted = False

@@ -16,13 +16,17 @@ if TYPE_CHECKING:
 
 
 def canonical(accounts: AccountSet) -> dict[str, Any]:
-    """One document: ``version``, then ``users``, ``smtp`` and ``imap``, each sorted by id."""
-    return {
-        "version": 1,
-        "users": [_dump(entry.model) for entry in sorted(accounts.users, key=lambda e: e.id)],
-        "smtp": [_dump(entry.model, entry.model.effective_port) for entry in sorted(accounts.smtp, key=lambda e: e.id)],
-        "imap": [_dump(entry.model, entry.model.effective_port) for entry in sorted(accounts.imap, key=lambda e: e.id)],
-    }
+    """One document: ``version``, then ``users``, ``smtp`` and ``imap``, each sorted by id.
+
+    ``users`` is written only when the set has a ``users`` list: an empty one would switch on MC203 for the
+    personal accounts of a set that names no users, and the exported document would no longer check clean.
+    """
+    document: dict[str, Any] = {"version": 1}
+    if accounts.has_users:
+        document["users"] = [_dump(entry.model) for entry in sorted(accounts.users, key=lambda e: e.id)]
+    document["smtp"] = [_dump(e.model, e.model.effective_port) for e in sorted(accounts.smtp, key=lambda e: e.id)]
+    document["imap"] = [_dump(e.model, e.model.effective_port) for e in sorted(accounts.imap, key=lambda e: e.id)]
+    return document
 
 
 def _dump(model: Any, port: int | None = None) -> dict[str, Any]:

@@ -229,6 +229,8 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any) -> N
             login_entry=True,
         )
     password = env.get(login.env, "")
+    if not password:  # the static stage stops a run first (MC306); never send an empty password regardless
+        probe.fail(f"environment variable {login.env} is not set; nothing sent", login_entry=True)
     try:
         if client.has_capability("AUTH=PLAIN"):
             client.plain_login(login.username, password)

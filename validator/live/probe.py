@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import threading
 import time
 from collections.abc import Iterable
 from typing import NoReturn
@@ -44,21 +45,50 @@ class Probe:
         self.current = ""
         self._began = self._stage_began = time.monotonic()
         self._secrets = _variants([(user, password) for user, password in secrets if password])
+        # An imap check's worker thread may still be running when the deadline closes the probe.
+        self._lock = threading.Lock()
+        self._closed = False
 
     def start(self, name: str) -> None:
-        self.current = name
-        self._stage_began = time.monotonic()
+        if not self._closed:
+            self.current = name
+            self._stage_began = time.monotonic()
 
     def ok(self, message: str = "") -> None:
-        self.stages.append(Stage(self.current, OK, self._elapsed(), self.scrub(message)))
+        self._record(Stage(self.current, OK, self._elapsed(), self.scrub(message)))
 
     def skip(self, name: str, message: str) -> None:
-        self.stages.append(Stage(name, SKIPPED, 0.0, message))
+        self._record(Stage(name, SKIPPED, 0.0, message))
+
+    def close_with_timeout(self, timeout: float) -> None:
+        """The deadline passed: record that at the current stage, and ignore whatever the check does later."""
+        with self._lock:
+            if self._closed:
+                return
+            if not any(stage.status == FAILED for stage in self.stages):
+                stage = self.current or "connect"
+                rule = STAGE_RULES.get(stage, "MC502")
+                message = f"no answer within {timeout:g} s (stage {stage})"
+                self.findings.append(
+                    self._finding(rule, message, "raise --timeout if the server is just slow", None, Severity.ERROR)
+                )
+                self.stages.append(Stage(stage, FAILED, self._elapsed(), message))
+            self._closed = True
+
+    def _record(self, stage: Stage, finding: Finding | None = None) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self.stages.append(stage)
+            if finding is not None:
+                self.findings.append(finding)
 
     def warn(self, rule: str, message: str, hint: str | None = None, at: tuple[object, ...] = ("host",)) -> None:
         """A warning inside the current stage (which then still succeeds)."""
-        self.findings.append(self._finding(rule, message, hint, at, Severity.WARNING))
-        self.stages.append(Stage(self.current, WARNING, self._elapsed(), self.scrub(message)))
+        self._record(
+            Stage(self.current, WARNING, self._elapsed(), self.scrub(message)),
+            self._finding(rule, message, hint, at, Severity.WARNING),
+        )
 
     def fail(
         self,
@@ -69,8 +99,10 @@ class Probe:
         login_entry: bool = False,
     ) -> NoReturn:
         rule = rule or STAGE_RULES.get(self.current, "MC502")
-        self.findings.append(self._finding(rule, message, hint, at, Severity.ERROR, login_entry))
-        self.stages.append(Stage(self.current, FAILED, self._elapsed(), self.scrub(message)))
+        self._record(
+            Stage(self.current, FAILED, self._elapsed(), self.scrub(message)),
+            self._finding(rule, message, hint, at, Severity.ERROR, login_entry),
+        )
         raise StageFailed(message)
 
     def result(self) -> LiveResult:
@@ -80,6 +112,8 @@ class Probe:
         last = failed or warned or (self.stages[-1] if self.stages else Stage("plan", OK, 0.0))
         status = FAILED if failed else WARNING if warned else OK
         message = last.message if failed or warned else "all stages passed"
+        if check.note:
+            message = f"{message} ({check.note})"
         return LiveResult(
             check.account,
             check.protocol,

@@ -141,6 +141,8 @@ async def authenticate(probe: Probe, client: Any, check: Check, login: Login, en
         probe.fail("the server offers no AUTH", login_entry=True)
     methods = [m.lower() for m in client.server_auth_methods]
     password = env.get(login.env, "")
+    if not password:  # the static stage stops a run first (MC306); never send an empty password regardless
+        probe.fail(f"environment variable {login.env} is not set; nothing sent", login_entry=True)
     try:
         if "plain" in methods:
             await client.auth_plain(login.username, password)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import ssl
 import time
+from functools import lru_cache
 from typing import Any
 
 CERT_HINT = "pass --ca-file PEM if the server uses a private CA"
 
 
+@lru_cache(maxsize=8)
 def context(ca_file: str | None) -> ssl.SSLContext:
-    """Verifying context: the system trust store plus ``ca_file``; host names checked; TLS 1.2 or newer."""
+    """Verifying context: the system trust store plus ``ca_file``; host names checked; TLS 1.2 or newer.
+
+    Cached: loading the trust store costs more CPU than a whole IMAPS login, and one context serves all.
+    """
     ctx = ssl.create_default_context()
     if ca_file:
         ctx.load_verify_locations(cafile=ca_file)

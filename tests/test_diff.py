@@ -1,0 +1,749 @@
+"""mailcfg diff: two account sets compared by id after defaults are applied, from paths or git revisions.
+
+What a reviewer relies on: additions, removals, field changes and renames are reported, reordering and
+defaults written out are not, secrets appear by variable name only (never a value, not even a plaintext
+one on a side with static errors), the exit codes (0 no change, 1 change, 2 error), the markdown a
+pull request gets (compared with tests/data/diff.golden.md byte for byte), and the documented GitHub
+Actions workflow that posts it.
+
+To regenerate the golden file after an intended change of the markdown, run from the repository root
+`mailcfg diff --format markdown tests/fixtures/diff/old tests/fixtures/diff/new > tests/data/diff.golden.md`
+and review the difference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import VALID
+
+Cli = Callable[..., tuple[int, str, str]]
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "diff"
+OLD, NEW = FIXTURES / "old", FIXTURES / "new"
+GOLDEN = ROOT / "tests" / "data" / "diff.golden.md"
+WORKFLOW = FIXTURES / "pr-comment.yml"
+README = ROOT / "README.md"
+FORMATS = ("text", "markdown", "json")
+GIT = ("git", "-c", "user.name=t", "-c", "user.email=t@example.test", "-c", "commit.gpgsign=false")
+CANARY = "Canary-Secret-7f3a9c"
+
+# VALID (conftest: users anna, smtp outgoing, imap info) plus a personal mailbox.
+BASE = VALID + (
+    "  - id: anna-mail\n"
+    "    scope: user\n"
+    "    user: anna\n"
+    "    address: anna@example.com\n"
+    "    host: imap.example.com\n"
+    "    encryption: ssl\n"
+    "    outgoing: outgoing\n"
+    "    credentials:\n"
+    "      username: anna@example.com\n"
+    "      password: {env: IMAP_ANNA_PASSWORD}\n"
+    "      contact: Anna\n"
+)
+SUPPORT = (
+    "  - id: support\n"
+    "    scope: system\n"
+    "    address: support@example.com\n"
+    "    host: imap.example.com\n"
+    "    encryption: ssl\n"
+    "    outgoing: outgoing\n"
+    "    credentials:\n"
+    "      username: support@example.com\n"
+    "      password: {env: IMAP_SUPPORT_PASSWORD}\n"
+    "      contact: IT desk\n"
+)
+# BASE with the smtp entry's encryption set to the ambiguous `tls`: one MC104 error.
+BROKEN = BASE.replace("    encryption: starttls\n", "    encryption: tls\n", 1)
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new)
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def pair(tmp_path: Path, old: str, new: str) -> tuple[str, str]:
+    return str(write(tmp_path, "old.yaml", old)), str(write(tmp_path, "new.yaml", new))
+
+
+def as_json(cli: Cli, *args: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = cli("diff", "--format", "json", *args)
+    assert err == ""
+    return code, json.loads(out)
+
+
+def kinds(document: dict[str, Any]) -> list[tuple[str, str, str | None, str]]:
+    return [(e["section"], e["id"], e["old_id"], e["kind"]) for e in document["entries"]]
+
+
+def fields(document: dict[str, Any], section: str, key: str) -> list[tuple[str, Any, Any]]:
+    (entry,) = [e for e in document["entries"] if (e["section"], e["id"]) == (section, key)]
+    return [(f["field"], f["old"], f["new"]) for f in entry["fields"]]
+
+
+@pytest.fixture(autouse=True)
+def _no_outer_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in an empty directory: no configuration file of the surroundings, no git state of an outer hook."""
+    for key in list(os.environ):
+        if key.startswith("GIT_"):
+            monkeypatch.delenv(key)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+
+# --- paths --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_identical_sets_exit_0(cli: Cli, tmp_path: Path, fmt: str) -> None:
+    old, new = pair(tmp_path, BASE, BASE)
+    code, out, err = cli("diff", "--format", fmt, old, new)
+    assert (code, err) == (0, "")
+    expected = {
+        "text": "no changes to the account set\n",
+        "markdown": "**mailcfg diff**: no changes to the account set\n",
+    }
+    if fmt == "json":
+        document = json.loads(out)
+        assert document["changed"] is False
+        assert document["entries"] == []
+        assert document["effects"] == []
+    else:
+        assert out == expected[fmt]
+
+
+def test_reordering_and_formatting_only_is_no_change(cli: Cli, tmp_path: Path) -> None:
+    """Entries and keys in another order, flow style, comments, split over files and documents: no change."""
+    old = write(tmp_path, "old.yaml", BASE)
+    new = tmp_path / "new"
+    write(
+        new,
+        "mailboxes.yaml",
+        "version: 1\n"
+        "imap:\n"
+        "  - {id: anna-mail, outgoing: outgoing, encryption: ssl, host: imap.example.com, user: anna,\n"
+        "     address: anna@example.com, scope: user,\n"
+        "     credentials: {contact: Anna, password: {env: IMAP_ANNA_PASSWORD}, username: anna@example.com}}\n"
+        "  # the shared mailbox\n"
+        "  - outgoing: outgoing\n"
+        "    credentials:\n"
+        "      contact: IT desk\n"
+        "      password: {env: IMAP_INFO_PASSWORD}\n"
+        "      username: info@example.com\n"
+        "    id: info\n"
+        "    encryption: ssl\n"
+        "    host: imap.example.com\n"
+        "    address: info@example.com\n"
+        "    scope: system\n"
+        "---\n"
+        "version: 1\n"
+        "users: [{id: anna}]\n",
+    )
+    write(
+        new,
+        "smtp.yaml",
+        "version: 1\n"
+        "smtp:\n"
+        "  - test_recipient: it@example.com\n"
+        "    credentials: {password: {env: SMTP_PASSWORD}, contact: IT desk, username: mailer@example.com}\n"
+        "    encryption: starttls\n"
+        "    host: smtp.example.com\n"
+        "    id: outgoing\n",
+    )
+    assert cli("check", str(new))[0] == 0
+    for fmt in FORMATS:
+        code, out, err = cli("diff", "--format", fmt, str(old), str(new))
+        assert (code, err) == (0, ""), fmt
+        assert "no changes" in out or json.loads(out)["changed"] is False
+    # Control: the same layout with one value changed is a change.
+    (new / "smtp.yaml").write_text(
+        (new / "smtp.yaml").read_text(encoding="utf-8").replace("smtp.example.com", "mail.example.com"),
+        encoding="utf-8",
+    )
+    code, document = as_json(cli, str(old), str(new))
+    assert code == 1
+    assert fields(document, "smtp", "outgoing") == [("host", "smtp.example.com", "mail.example.com")]
+
+
+def test_defaults_written_or_left_out_is_no_change(cli: Cli, tmp_path: Path) -> None:
+    explicit = _replace(
+        BASE, "    encryption: starttls\n", "    port: 587\n    encryption: starttls\n    authentication: required\n"
+    )
+    explicit = _replace(explicit, "    encryption: ssl\n", "    port: 993\n    encryption: ssl\n")
+    explicit = _replace(
+        explicit,
+        "    outgoing: outgoing\n",
+        "    outgoing: outgoing\n    sent_folder: Sent\n    allow_insecure: false\n",
+    )
+    assert explicit.count("port:") == 3
+    old, new = pair(tmp_path, BASE, explicit)
+    assert cli("diff", old, new) == (0, "no changes to the account set\n", "")
+    assert cli("diff", new, old)[0] == 0
+    # Control: a port that is not the default is a change, shown against the default it replaces.
+    _, other = pair(tmp_path, BASE, _replace(explicit, "port: 587", "port: 2587"))
+    code, document = as_json(cli, old, other)
+    assert code == 1
+    assert fields(document, "smtp", "outgoing") == [("port", 587, 2587)]
+
+
+def test_added_and_removed(cli: Cli, tmp_path: Path) -> None:
+    old, new = pair(tmp_path, BASE, VALID + SUPPORT)
+    code, out, err = cli("diff", old, new)
+    assert (code, err) == (1, "")
+    assert out == ("imap anna-mail: removed\nimap support: added\n2 accounts changed: 1 added, 1 removed\n")
+    code, document = as_json(cli, old, new)
+    assert code == 1
+    assert kinds(document) == [("imap", "anna-mail", None, "removed"), ("imap", "support", None, "added")]
+    assert document["summary"] == {"added": 1, "removed": 1, "changed": 0, "renamed": 0}
+    assert document["effects"] == []
+
+
+def test_changed_field_by_field_with_the_effect_on_references(cli: Cli, tmp_path: Path) -> None:
+    new_text = _replace(BASE, "    encryption: starttls\n", "    port: 465\n    encryption: ssl\n")
+    old, new = pair(tmp_path, BASE, new_text)
+    code, out, err = cli("diff", old, new)
+    assert (code, err) == (1, "")
+    assert out == (
+        "smtp outgoing: changed\n"
+        "  port: 587 → 465\n"
+        "  encryption: starttls → ssl\n"
+        "effects on references:\n"
+        "  imap 'anna-mail' sends through 'outgoing', which moves from smtp.example.com:587 starttls to "
+        "smtp.example.com:465 ssl\n"
+        "  imap 'info' sends through 'outgoing', which moves from smtp.example.com:587 starttls to "
+        "smtp.example.com:465 ssl\n"
+        "1 account changed: 1 changed\n"
+    )
+    code, document = as_json(cli, old, new)
+    assert fields(document, "smtp", "outgoing") == [("port", 587, 465), ("encryption", "starttls", "ssl")]
+    assert len(document["effects"]) == 2
+
+
+def test_an_imap_account_moved_to_another_smtp_entry(cli: Cli, tmp_path: Path) -> None:
+    second = (
+        "  - id: bulk\n    host: bulk.example.com\n    encryption: ssl\n    test_recipient: it@example.com\n"
+        "    authentication: none\n"
+    )
+    old_text = _replace(BASE, "imap:\n", second + "imap:\n")
+    new_text = _replace(old_text, "    outgoing: outgoing\n", "    outgoing: bulk\n")  # both imap accounts
+    old, new = pair(tmp_path, old_text, new_text)
+    code, document = as_json(cli, old, new)
+    assert code == 1
+    assert kinds(document) == [("imap", "anna-mail", None, "changed"), ("imap", "info", None, "changed")]
+    assert fields(document, "imap", "info") == [("outgoing", "outgoing", "bulk")]
+    assert document["effects"] == [
+        f"imap '{key}' now sends through 'bulk' (bulk.example.com:465 ssl) instead of 'outgoing' "
+        "(smtp.example.com:587 starttls)"
+        for key in ("anna-mail", "info")
+    ]
+
+
+def test_rename_is_detected_and_carries_its_field_changes(cli: Cli, tmp_path: Path) -> None:
+    new_text = _replace(BASE, "  - id: anna-mail\n", "  - id: anna-inbox\n")
+    old, new = pair(tmp_path, BASE, new_text)
+    code, out, _ = cli("diff", old, new)
+    assert code == 1
+    assert out == "imap anna-mail → anna-inbox: renamed\n1 account changed: 1 renamed\n"
+    # The same mailbox under a new id with another Sent folder: still a rename, with the field change.
+    moved = _replace(new_text, "      contact: Anna\n", "      contact: Anna\n    sent_folder: Gesendet\n")
+    _, new = pair(tmp_path, BASE, moved)
+    code, document = as_json(cli, old, new)
+    assert code == 1
+    assert kinds(document) == [("imap", "anna-inbox", "anna-mail", "renamed")]
+    assert fields(document, "imap", "anna-inbox") == [("sent_folder", "Sent", "Gesendet")]
+    assert document["summary"] == {"added": 0, "removed": 0, "changed": 0, "renamed": 1}
+
+
+def test_renamed_smtp_entry_changes_references_but_not_the_server(cli: Cli, tmp_path: Path) -> None:
+    new_text = _replace(BASE, "  - id: outgoing\n", "  - id: mailout\n")
+    new_text = _replace(new_text, "    outgoing: outgoing\n", "    outgoing: mailout\n")
+    old, new = pair(tmp_path, BASE, new_text)
+    code, document = as_json(cli, old, new)
+    assert code == 1
+    assert kinds(document) == [
+        ("smtp", "mailout", "outgoing", "renamed"),
+        ("imap", "anna-mail", None, "changed"),
+        ("imap", "info", None, "changed"),
+    ]
+    assert fields(document, "imap", "info") == [("outgoing", "outgoing", "mailout")]
+    assert document["effects"] == []  # the same server under a new name: nobody sends elsewhere
+
+
+def test_a_different_mailbox_under_a_new_id_is_not_a_rename(cli: Cli, tmp_path: Path) -> None:
+    new_text = _replace(BASE, "  - id: anna-mail\n", "  - id: anna-private\n")
+    new_text = _replace(new_text, "    address: anna@example.com\n", "    address: anna.private@example.com\n")
+    old, new = pair(tmp_path, BASE, new_text)
+    code, document = as_json(cli, old, new)
+    assert code == 1
+    assert kinds(document) == [("imap", "anna-mail", None, "removed"), ("imap", "anna-private", None, "added")]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_secret_reference_change_shows_variable_names_only(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", CANARY)
+    monkeypatch.setenv("SMTP_PASSWORD_2", CANARY + "-2")
+    old, new = pair(tmp_path, BASE, _replace(BASE, "{env: SMTP_PASSWORD}", "{env: SMTP_PASSWORD_2}"))
+    code, out, err = cli("diff", "--format", fmt, old, new)
+    assert (code, err) == (1, "")
+    assert CANARY not in out
+    expected = {
+        "text": "  credentials.password: env SMTP_PASSWORD → env SMTP_PASSWORD_2\n",
+        "markdown": "credentials.password: `env SMTP_PASSWORD` → `env SMTP_PASSWORD_2`",
+        "json": None,
+    }[fmt]
+    if expected is None:
+        assert fields(json.loads(out), "smtp", "outgoing") == [
+            ("credentials.password", {"env": "SMTP_PASSWORD"}, {"env": "SMTP_PASSWORD_2"})
+        ]
+    else:
+        assert expected in out
+
+
+def test_output_option_writes_the_report_to_a_file(cli: Cli, tmp_path: Path) -> None:
+    old, new = pair(tmp_path, BASE, VALID)
+    target = tmp_path / "diff.md"
+    assert cli("diff", "--format", "markdown", "--output", str(target), old, new) == (1, "", "")
+    assert target.read_text(encoding="utf-8").startswith("**mailcfg diff**: 1 account changed: 1 removed\n")
+
+
+# --- exit code 2 -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("broken_side", ["old", "new"])
+def test_a_side_with_static_errors_exits_2_and_shows_them(cli: Cli, tmp_path: Path, broken_side: str) -> None:
+    texts = {"old": BASE, "new": BASE, broken_side: BROKEN}
+    old, new = pair(tmp_path, texts["old"], texts["new"])
+    spec = old if broken_side == "old" else new
+    for fmt in FORMATS:
+        code, out, err = cli("diff", "--format", fmt, old, new)
+        assert (code, out) == (2, ""), fmt
+        assert f"{spec}:7:17: error[MC104] 'encryption' of smtp entry 'outgoing' is 'tls'" in err
+        assert "    7 |     encryption: tls\n" in err
+        assert f"mailcfg: error: {spec} has static errors (shown above); fix them before comparing\n" in err
+
+
+def test_both_sides_with_static_errors_show_both(cli: Cli, tmp_path: Path) -> None:
+    old, new = pair(tmp_path, BROKEN, _replace(BASE, "    address: anna@example.com\n", "    address: anna@\n"))
+    code, out, err = cli("diff", old, new)
+    assert (code, out) == (2, "")
+    assert f"{old}:7:17: error[MC104]" in err
+    assert f"{new}:" in err
+    assert "error[MC105]" in err
+    assert err.index(f"{old}:7:17") < err.index("error[MC105]")
+    assert f"{old} and {new} have static errors" in err
+
+
+def test_warnings_on_a_side_do_not_stop_the_diff(cli: Cli, tmp_path: Path) -> None:
+    unused = "  - id: backup\n    host: backup.example.com\n    encryption: ssl\n    test_recipient: it@example.com\n"
+    old, new = pair(tmp_path, BASE, _replace(BASE, "imap:\n", unused + "    authentication: none\nimap:\n"))
+    assert cli("check", "--format", "json", new)[0] == 0  # warnings only (MC206, MC405)
+    assert cli("diff", old, new) == (1, "smtp backup: added\n1 account changed: 1 added\n", "")
+
+
+def test_missing_path_outside_a_repository_exits_2(cli: Cli, tmp_path: Path) -> None:
+    old = str(write(tmp_path, "old.yaml", BASE))
+    code, out, err = cli("diff", old, str(tmp_path / "nope.yaml"))
+    assert (code, out) == (2, "")
+    assert "is neither a path nor a git revision" in err
+
+
+def test_paths_after_two_path_sides_are_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    old, new = pair(tmp_path, BASE, BASE)
+    code, out, err = cli("diff", old, new, "accounts/")
+    assert (code, out) == (2, "")
+    assert "restrict git revisions only" in err
+
+
+# --- git revisions -----------------------------------------------------------------------------------------
+
+
+class Repo:
+    """A git repository in a temporary directory; the current directory while the test runs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str) -> str:
+        run = subprocess.run([*GIT, *args], cwd=self.path, capture_output=True, text=True, check=False, timeout=60)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    def commit(self, files: dict[str, str | None], message: str = "change") -> str:
+        """Write (or, for None, delete) files, commit them all, return the commit's SHA."""
+        for name, text in files.items():
+            if text is None:
+                (self.path / name).unlink()
+            else:
+                write(self.path, name, text)
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    path = tmp_path / "repo"
+    path.mkdir()
+    monkeypatch.chdir(path)
+    return Repo(path)
+
+
+def test_git_revisions_add_remove_change_rename(cli: Cli, repo: Repo) -> None:
+    base = repo.commit({"accounts/smtp.yaml": VALID, "notes/other.yaml": "not: an account file\n"})
+    changed = _replace(VALID + SUPPORT, "    encryption: starttls\n", "    port: 465\n    encryption: ssl\n")
+    changed = _replace(changed, "  - id: info\n", "  - id: info-box\n")
+    head = repo.commit({"accounts/smtp.yaml": changed})
+    repo.commit({"accounts/smtp.yaml": BASE})  # the working tree and HEAD differ from both commits compared
+    repo.git("branch", "feature", head)
+    expected = [
+        ("smtp", "outgoing", None, "changed"),
+        ("imap", "info-box", "info", "renamed"),
+        ("imap", "support", None, "added"),
+    ]
+    for old, new in ((base, head), (base[:12], "feature"), ("HEAD~2", "HEAD~1")):
+        code, document = as_json(cli, old, new, "--", "accounts/")
+        assert code == 1, (old, new)
+        assert kinds(document) == expected
+        assert fields(document, "smtp", "outgoing") == [("port", 587, 465), ("encryption", "starttls", "ssl")]
+    # And a removal, read from the revisions only (the working tree holds yet another version).
+    code, document = as_json(cli, "feature", "main", "--", "accounts")
+    assert code == 1
+    assert ("imap", "anna-mail", None, "added") in kinds(document)
+    assert ("imap", "support", None, "removed") in kinds(document)
+
+
+def test_git_reordering_only_is_no_change(cli: Cli, repo: Repo) -> None:
+    repo.commit({"accounts/accounts.yaml": BASE})
+    split_users, rest = "version: 1\nusers:\n  - id: anna\n", _replace(BASE, "users:\n  - id: anna\n", "")
+    smtp_part, imap_part = rest.split("imap:\n")
+    entries = imap_part.split("  - id: ")[1:]
+    reordered = smtp_part + "imap:\n" + "".join("  - id: " + entry for entry in reversed(entries))
+    repo.commit({"accounts/accounts.yaml": reordered, "accounts/users.yml": split_users})
+    assert cli("diff", "HEAD~1", "HEAD", "--", "accounts/") == (0, "no changes to the account set\n", "")
+
+
+def test_git_defaults_only_is_no_change(cli: Cli, repo: Repo) -> None:
+    repo.commit({"accounts.yaml": BASE})
+    repo.commit(
+        {"accounts.yaml": _replace(BASE, "    encryption: starttls\n", "    port: 587\n    encryption: starttls\n")}
+    )
+    assert cli("diff", "HEAD~1", "HEAD") == (0, "no changes to the account set\n", "")  # default path accounts.yaml
+    repo.commit(
+        {"accounts.yaml": _replace(BASE, "    encryption: starttls\n", "    port: 25\n    encryption: starttls\n")}
+    )
+    code, document = as_json(cli, "HEAD~1", "HEAD")
+    assert code == 1
+    assert fields(document, "smtp", "outgoing") == [("port", 587, 25)]
+
+
+def test_git_secret_reference_change(cli: Cli, repo: Repo) -> None:
+    repo.commit({"accounts.yaml": BASE})
+    repo.commit({"accounts.yaml": _replace(BASE, "{env: IMAP_ANNA_PASSWORD}", "{env: IMAP_ANNA_PASSWORD_NEW}")})
+    code, out, err = cli("diff", "HEAD~1", "HEAD")
+    assert (code, err) == (1, "")
+    assert out == (
+        "imap anna-mail: changed\n"
+        "  credentials.password: env IMAP_ANNA_PASSWORD → env IMAP_ANNA_PASSWORD_NEW\n"
+        "1 account changed: 1 changed\n"
+    )
+
+
+def test_git_revision_against_the_working_tree(cli: Cli, repo: Repo) -> None:
+    repo.commit({".mailcfg.yaml": "paths: [accounts]\n", "accounts/set.yaml": BASE})
+    write(repo.path, "accounts/set.yaml", VALID)  # not committed
+    code, out, _ = cli("diff", "HEAD", "accounts")
+    assert (code, out) == (1, "imap anna-mail: removed\n1 account changed: 1 removed\n")
+
+
+def test_git_paths_are_relative_to_the_current_directory(cli: Cli, repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.commit({"accounts/set.yaml": BASE})
+    repo.commit({"accounts/set.yaml": VALID})
+    monkeypatch.chdir(repo.path / "accounts")
+    assert cli("diff", "HEAD~1", "HEAD", "--", ".")[:2] == (
+        1,
+        "imap anna-mail: removed\n1 account changed: 1 removed\n",
+    )
+    assert cli("diff", "HEAD~1", "HEAD", "--", "set.yaml")[0] == 1
+
+
+def test_git_side_with_static_errors_exits_2_and_shows_them(cli: Cli, repo: Repo) -> None:
+    repo.commit({"accounts/set.yaml": BASE})
+    repo.commit({"accounts/set.yaml": BROKEN})
+    code, out, err = cli("diff", "HEAD~1", "HEAD", "--", "accounts")
+    assert (code, out) == (2, "")
+    assert "HEAD:accounts/set.yaml:7:17: error[MC104]" in err
+    assert "mailcfg: error: HEAD has static errors (shown above)" in err
+
+
+def test_unknown_revision_exits_2(cli: Cli, repo: Repo) -> None:
+    repo.commit({"accounts.yaml": BASE})
+    for old, new in (("no-such-branch", "HEAD"), ("HEAD", "HEAD~5")):
+        code, out, err = cli("diff", old, new)
+        assert (code, out) == (2, "")
+        assert "is neither a path nor a git revision" in err
+
+
+def test_revision_without_account_files_exits_2(cli: Cli, repo: Repo) -> None:
+    repo.commit({"accounts/set.yaml": BASE})
+    code, out, err = cli("diff", "HEAD", "HEAD", "--", "elsewhere/")
+    assert (code, out) == (2, "")
+    assert "HEAD: no *.yaml or *.yml file under elsewhere/" in err
+
+
+# --- golden markdown --------------------------------------------------------------------------------------
+
+
+def test_markdown_matches_the_golden_file(cli: Cli) -> None:
+    code, out, err = cli("diff", "--format", "markdown", str(OLD), str(NEW))
+    assert (code, err) == (1, "")
+    assert out == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_markdown_from_git_revisions_matches_the_golden_file(cli: Cli, repo: Repo) -> None:
+    shutil.copytree(OLD, repo.path / "accounts")
+    repo.commit({}, "old")
+    shutil.rmtree(repo.path / "accounts")
+    shutil.copytree(NEW, repo.path / "accounts")
+    repo.commit({}, "new")
+    code, out, _ = cli("diff", "--format", "markdown", "HEAD~1", "HEAD", "--", "accounts/")
+    assert code == 1
+    assert out == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_golden_file_shows_every_kind_of_change() -> None:
+    """The golden file is worth comparing against: it holds each kind of change, and the markdown is sound."""
+    text = GOLDEN.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0].startswith("**mailcfg diff**: ")
+    assert text.count("<details>") == text.count("</details>") == 1
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| account ")]
+    assert {row.split(" | ")[1] for row in rows} == {"added", "removed", "changed", "renamed"}
+    assert all(len(re.findall(r"(?<!\\)\|", row)) == 4 for row in rows)  # a `|` in a value is escaped
+    assert "&lt;" not in text  # inside code spans, entities would show literally
+    assert "**Effects on references**" in text
+
+
+# --- no secret value anywhere ----------------------------------------------------------------------------
+
+
+def _variables(*roots: Path) -> set[str]:
+    return {
+        name
+        for root in roots
+        for path in root.rglob("*.yaml")
+        for name in re.findall(r"\{env: ([A-Za-z_][A-Za-z0-9_]*)\}", path.read_text(encoding="utf-8"))
+    }
+
+
+PLAINTEXT = {
+    "plain": f"password: {CANARY}",
+    "quoted": f'password: "{CANARY}"',
+    "block": f"password: |\n        {CANARY}",
+}
+
+
+def test_no_secret_value_in_any_diff_output(
+    cli: Cli, tmp_path: Path, repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = _variables(OLD, NEW)
+    assert {"SMTP_PASSWORD", "SMTP_PASSWORD_2", "IMAP_BEN_PASSWORD"} <= names
+    for name in names:
+        monkeypatch.setenv(name, CANARY)
+    shutil.copytree(OLD, repo.path / "old")
+    shutil.copytree(NEW, repo.path / "new")
+    broken = {}
+    for kind, secret in PLAINTEXT.items():
+        text = (NEW / "accounts.yaml").read_text(encoding="utf-8")
+        broken[kind] = write(
+            repo.path, f"broken-{kind}/accounts.yaml", _replace(text, "password: {env: SMTP_PASSWORD_2}", secret)
+        )
+    repo.commit({})
+    runs: list[tuple[str, ...]] = [("old", "new"), ("new", "old")]
+    runs += [("old", f"broken-{kind}") for kind in PLAINTEXT]
+    runs += [(f"broken-{kind}", "new") for kind in PLAINTEXT]
+    runs += [("HEAD", "HEAD", "--", f"broken-{kind}") for kind in PLAINTEXT]
+    seen = ""
+    for fmt in FORMATS:
+        for args in runs:
+            code, out, err = cli("diff", "--format", fmt, *args)
+            assert code in (1, 2), args
+            assert CANARY not in out + err, (fmt, args)
+            seen += out + err
+            target = tmp_path / "report"
+            cli("diff", "--format", fmt, "--output", str(target), *args)
+            if target.exists():
+                assert CANARY not in target.read_text(encoding="utf-8"), (fmt, args)
+                target.unlink()
+    # The references themselves are shown, and the broken sides' errors were reported.
+    assert "SMTP_PASSWORD_2" in seen
+    assert seen.count("error[MC301]") == len(FORMATS) * 4 * len(PLAINTEXT)
+
+
+def test_no_secret_value_even_when_the_plaintext_error_is_switched_off(cli: Cli, tmp_path: Path) -> None:
+    """A configuration that turns MC301 off lets the plaintext side through; its value must still not show."""
+    write(tmp_path / "cwd", ".mailcfg.yaml", "severity:\n  MC301: off\n")
+    old, new = pair(tmp_path, BASE, _replace(BASE, "password: {env: SMTP_PASSWORD}", f"password: {CANARY}"))
+    for fmt in FORMATS:
+        code, out, err = cli("diff", "--format", fmt, old, new)
+        assert code in (0, 1), (fmt, err)
+        assert CANARY not in out + err, fmt
+
+
+# --- the GitHub Actions example --------------------------------------------------------------------------
+
+
+def _workflow() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    return data
+
+
+def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    dead = "http://127.0.0.1:9"  # offline: a download attempt would fail the test
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("GITHUB_", "GIT_"))}
+    env.update(HTTP_PROXY=dead, HTTPS_PROXY=dead, http_proxy=dead, https_proxy=dead)
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("schema", ["vendor.github-workflows", "custom.github-workflows-require-timeout"])
+def test_pr_comment_workflow_validates(schema: str) -> None:
+    run = _check_jsonschema(schema, WORKFLOW)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ok -- validation done" in run.stdout
+
+
+def test_pr_comment_workflow_schema_check_is_real(tmp_path: Path) -> None:
+    broken = write(
+        tmp_path, "pr-comment.yml", _replace(WORKFLOW.read_text(encoding="utf-8"), "    steps:\n", "    stepz:\n")
+    )
+    run = _check_jsonschema("vendor.github-workflows", broken)
+    assert run.returncode == 1, run.stdout + run.stderr
+
+
+def test_pr_comment_workflow_is_pinned_and_minimal() -> None:
+    data = _workflow()
+    assert data["permissions"] == {}
+    ((job_id, job),) = data["jobs"].items()
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    steps = job["steps"]
+    uses = [step["uses"] for step in steps if "uses" in step]
+    assert all(re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref) for ref in uses), uses
+    (checkout,) = [step for step in steps if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["uses"] == "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"
+    assert "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2" in WORKFLOW.read_text(encoding="utf-8")
+    assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
+    (post,) = [step for step in steps if "gh pr comment" in step.get("run", "")]
+    assert "--body-file mailcfg-diff.md" in post["run"]
+    assert post["env"]["GH_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    for step in steps:  # expressions reach scripts through env:, never spliced into the shell
+        assert "${{" not in step.get("run", ""), step
+    assert job_id == "diff"
+
+
+def _diff_step() -> dict[str, Any]:
+    steps: list[dict[str, Any]] = _workflow()["jobs"]["diff"]["steps"]
+    (step,) = [step for step in steps if "mailcfg diff" in step.get("run", "")]
+    return step
+
+
+def _run_step(repo: Repo, base: str, head: str) -> subprocess.CompletedProcess[str]:
+    step = _diff_step()
+    assert set(step["env"]) == {"BASE_SHA", "HEAD_SHA"}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("GIT_", "GITHUB_"))}
+    env.update(BASE_SHA=base, HEAD_SHA=head, PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
+    assert shutil.which("mailcfg", path=env["PATH"]), "mailcfg is not installed: pip install -e '.[test]'"
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_pr_comment_workflow_diff_step_writes_the_comment(repo: Repo) -> None:
+    """The step's script, run as the runner would, writes the golden markdown; exit 1 (changes) is success."""
+    shutil.copytree(OLD, repo.path / "accounts")
+    base = repo.commit({}, "base")
+    # The base branch moves on after the pull request branched off: the comment must not show that as
+    # reverted by the pull request, so the step compares with the merge base.
+    users = (OLD / "mailboxes.yaml").read_text(encoding="utf-8")
+    repo.commit({"accounts/mailboxes.yaml": _replace(users, "users:\n", "users:\n  - id: carla\n")})
+    repo.git("checkout", "-q", "-b", "feature", base)
+    shutil.rmtree(repo.path / "accounts")
+    shutil.copytree(NEW, repo.path / "accounts")
+    head = repo.commit({}, "pull request")
+    comment = repo.path / "mailcfg-diff.md"
+
+    run = _run_step(repo, repo.git("rev-parse", "main"), head)
+    assert run.returncode == 0, run.stderr
+    assert comment.read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
+
+    comment.unlink()
+    run = _run_step(repo, base, base)
+    assert run.returncode == 0, run.stderr
+    assert comment.read_text(encoding="utf-8") == "**mailcfg diff**: no changes to the account set\n"
+
+    broken = repo.commit({"accounts/accounts.yaml": BROKEN}, "broken")
+    run = _run_step(repo, base, broken)
+    assert run.returncode == 2
+    assert "error[MC104]" in run.stderr
+
+
+def _code_blocks(text: str) -> list[str]:
+    return [match[1] for match in re.finditer(r"(?ms)^```[a-z]*\n(.*?)^```$", text)]
+
+
+def _section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    assert f"\n{title}\n" in text, title
+    return text.split(f"\n{title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_shows_the_workflow_verbatim() -> None:
+    assert WORKFLOW.read_text(encoding="utf-8") in _code_blocks(_section("## Reviewing changes: mailcfg diff"))
+
+
+def test_readme_sections_come_just_before_design() -> None:
+    text = README.read_text(encoding="utf-8")
+    headings = re.findall(r"(?m)^## .+$", text)
+    index = headings.index("## Design")
+    assert headings[index - 2 : index] == ["## Reviewing changes: mailcfg diff", "## Export: mailcfg export"]
+
+
+def test_readme_text_example_is_real_output(cli: Cli) -> None:
+    """The README's sample output is what mailcfg prints for the fixture sets."""
+    _, out, _ = cli("diff", str(OLD), str(NEW))
+    blocks = _code_blocks(_section("## Reviewing changes: mailcfg diff"))
+    assert any(block.endswith(out) and block.startswith("$ mailcfg diff") for block in blocks)
