@@ -288,16 +288,23 @@ def diff_command(
 
     config = _config(config_file, no_config)
     documents, broken = [], []
+    flawed_only = True
     for spec in (old, new):  # both sides are checked, so the errors of each are shown in one run
         result, accounts = _side(spec, paths, config)
-        if result.summary.errors:
+        if result.summary.errors or accounts.flawed:  # suppressed schema errors still leave entries incomplete
             click.echo(render("text", result, ReportOptions()), nl=False, err=True)
             broken.append(spec)
+            flawed_only = flawed_only and not result.summary.errors
         else:
             documents.append(export.canonical(accounts))
     if broken:
         verb = "has" if len(broken) == 1 else "have"
-        raise UsageError(f"{' and '.join(broken)} {verb} static errors (shown above); fix them before comparing")
+        what = (
+            "entries that fail the schema (their findings are suppressed by the configuration)"
+            if flawed_only
+            else "static errors (shown above)"
+        )
+        raise UsageError(f"{' and '.join(broken)} {verb} {what}; fix them before comparing")
     changes = diff.compare(documents[0], documents[1])
     renderer = {"text": diff.render_text, "markdown": diff.render_markdown, "json": diff.render_json}[fmt]
     _emit(renderer(changes), output)
@@ -345,9 +352,16 @@ def export_command(
     if fmt == "autoconfig" and out_dir is None:
         raise UsageError("--format autoconfig needs --out DIR")
     result, accounts = engine.analyse(engine.CheckOptions(paths=paths, config=_config(config_file, no_config)))
-    if result.summary.errors:
+    if result.summary.errors or accounts.flawed:
         click.echo(render("text", result, ReportOptions()), nl=False, err=True)
-        click.echo("mailcfg: not exported: the set has static errors", err=True)
+        reason = (
+            "the set has static errors"
+            if result.summary.errors
+            else (
+                f"{len(accounts.flawed)} entries fail the schema (their findings are suppressed by the configuration)"
+            )
+        )
+        click.echo(f"mailcfg: not exported: {reason}", err=True)
         return EXIT_FINDINGS
     if fmt != "autoconfig":
         document = export.canonical(accounts)

@@ -190,7 +190,12 @@ def _finish(
     """Severity overrides, suppression layers and a stable order."""
     config = options.config
     findings = [_severity(item, config) for item in findings]
-    active, suppressed = suppress.apply(findings, {source.name: source.text for source in files}, _layers(options))
+    active, suppressed = suppress.apply(
+        findings,
+        {source.name: source.text for source in files},
+        _layers(options),
+        {source.name: source.path for source in files if source.path},
+    )
     order = {source.name: index for index, source in enumerate(files)}
 
     def key(item: Finding) -> tuple[int, str, int, int, str, str]:

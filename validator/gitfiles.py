@@ -22,7 +22,9 @@ def load_revision(revision: str, paths: tuple[str, ...], limits: Limits) -> tupl
     files = []
     for name in names:
         raw = _git("cat-file", "blob", f"{revision}:./{name}")
-        files.append(load_bytes(raw or b"", f"{revision}:{name}", limits))
+        source = load_bytes(raw or b"", f"{revision}:{name}", limits)
+        source.path = name  # per-path settings match the path in the tree, not the revision-qualified name
+        files.append(source)
     return tuple(files)
 
 

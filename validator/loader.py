@@ -140,6 +140,8 @@ class SourceFile:
     masks: list[tuple[int, int, int, int]] = field(default_factory=list)
     # False when the file could not be read whole (syntax error, refused): its accounts are unknown.
     complete: bool = True
+    # The file's path in the work tree when `name` is something else (`HEAD:accounts/a.yaml` from git).
+    path: str | None = None
 
 
 class _Stop(Exception):

@@ -249,6 +249,9 @@ class AccountSet:
     complete: bool = True
     # Entries the schema passed but the model refused (a gap between the two); reported as MC104.
     problems: list[Finding] = field(default_factory=list)
+    # Entries that failed the schema: missing from the models, or modelled without the keys at fault.
+    # Whatever the suppressions say, export and diff must not present such a set as complete.
+    flawed: list[Origin] = field(default_factory=list)
 
     def raw_ids(self, section: str) -> dict[str, RawEntry]:
         """First entry of ``section`` for each id."""
@@ -362,12 +365,15 @@ def build(
                     target.append(Entry(ready, origin))
                     continue
                 bad = invalid.get((id(document), section, index))
+                if bad is not None:
+                    accounts.flawed.append(origin)
                 try:
                     valid = {k: v for k, v in item.items() if k not in bad} if bad else item
                     target.append(Entry(model.model_validate(valid), origin))
                 except ValidationError as error:
                     if bad is None:  # the schema let through what the model refuses: report, never crash
                         accounts.problems.extend(_refused(error, origin))
+                        accounts.flawed.append(origin)
     return accounts
 
 

@@ -72,7 +72,9 @@ def comments(name: str, text: str) -> list[_Comment]:
     return found
 
 
-def apply(findings: Iterable[Finding], texts: dict[str, str], layers: Layers) -> tuple[list[Finding], list[Finding]]:
+def apply(
+    findings: Iterable[Finding], texts: dict[str, str], layers: Layers, paths: dict[str, str] | None = None
+) -> tuple[list[Finding], list[Finding]]:
     """Split ``findings`` into (active, suppressed); unused inline comments add MC007 to the active ones."""
     by_file: dict[str, list[_Comment]] = {}
     if layers.inline:
@@ -85,7 +87,7 @@ def apply(findings: Iterable[Finding], texts: dict[str, str], layers: Layers) ->
     active: list[Finding] = []
     suppressed: list[Finding] = []
     for item in findings:
-        reason = _inline(item, index) or _external(item, layers)
+        reason = _inline(item, index) or _external(item, layers, paths)
         if reason is None:
             active.append(item)
         else:
@@ -125,7 +127,7 @@ def _inline(item: Finding, index: dict[tuple[str, int], list[_Comment]]) -> Supp
     return None
 
 
-def _external(item: Finding, layers: Layers) -> Suppression | None:
+def _external(item: Finding, layers: Layers, paths: dict[str, str] | None = None) -> Suppression | None:
     rule = item.rule
     config_location = Location(layers.config_source, 1, 1) if layers.config_source else None
     if rule in layers.off:
@@ -133,7 +135,7 @@ def _external(item: Finding, layers: Layers) -> Suppression | None:
     if layers.config_ignore and rule.startswith(layers.config_ignore):
         return Suppression("config", "ignored in the configuration", config_location)
     for pattern, rules in layers.per_path_ignores:
-        if rule.startswith(rules) and _matches(item.file, pattern, layers.config_root):
+        if rule.startswith(rules) and _matches((paths or {}).get(item.file, item.file), pattern, layers.config_root):
             return Suppression("config", f"ignored for {pattern} in the configuration", config_location)
     if layers.cli_ignore and rule.startswith(layers.cli_ignore):
         return Suppression("cli", "--ignore on the command line", None)
