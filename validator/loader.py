@@ -427,14 +427,7 @@ class _Parser:
                 frame = stack[-1] if stack else None
                 sensitive = frame is not None and (frame.key_sensitive if frame.is_map else frame.sensitive)
                 if event.tag not in _COLLECTION_TAGS:
-                    shown = "this YAML tag" if sensitive else f"YAML tag {event.tag}"
-                    raise _Stop(
-                        "MC004",
-                        f"{shown} is not supported: mailcfg reads plain data only",
-                        line + 1,
-                        column + 1,
-                        "remove the tag",
-                    )
+                    raise _unsupported_tag(event.tag, sensitive, line, column)
                 if len(stack) >= limits.max_depth:
                     raise _Stop(
                         "MC004",
@@ -572,14 +565,7 @@ class _Parser:
                 return text  # quoted, tagged "!", or plain text no resolver can turn into anything else
             tag = _resolve(text)
         elif tag not in _SCALAR_TAGS:
-            shown = "this YAML tag" if sensitive else f"YAML tag {tag}"
-            raise _Stop(
-                "MC004",
-                f"{shown} is not supported: mailcfg reads plain data only",
-                line + 1,
-                column + 1,
-                "remove the tag",
-            )
+            raise _unsupported_tag(tag, sensitive, line, column)
         try:
             value, surprise, hint = _construct(tag, text, event.tag is None)
         except ValueError:
@@ -591,6 +577,14 @@ class _Parser:
             path = (frame.path if key else frame.child_path()) if frame is not None else ()
             self.findings.append(finding("MC003", surprise, self._location(line, column, path), hint=hint))
         return value
+
+
+def _unsupported_tag(tag: str, sensitive: bool, line: int, column: int) -> _Stop:
+    # Under a password key even the tag may be the secret mistyped: it is not repeated there.
+    shown = "this YAML tag" if sensitive else f"YAML tag {tag}"
+    return _Stop(
+        "MC004", f"{shown} is not supported: mailcfg reads plain data only", line + 1, column + 1, "remove the tag"
+    )
 
 
 def _resolve(text: str) -> str:

@@ -23,7 +23,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from validator.live import tls
 from validator.live.plan import Check
-from validator.live.probe import Probe
+from validator.live.probe import Probe, certificate_stage
 from validator.live.result import VerifyOptions
 from validator.live.smtp import PROBE_HEADER
 
@@ -205,16 +205,7 @@ def _connect_failed(probe: Probe, error: BaseException, host: str, implicit: boo
 
 
 def _certificate(probe: Probe, client: Any, options: VerifyOptions) -> None:
-    probe.start("certificate")
-    days = tls.days_left(client.socket().getpeercert())
-    if days is not None and days < options.cert_warn_days:
-        probe.warn(
-            "MC505",
-            f"certificate expires in {max(days, 0):.0f} days",
-            f"renew it (warning threshold: --cert-warn-days {options.cert_warn_days})",
-        )
-        return
-    probe.ok(f"valid for {days:.0f} more days" if days is not None else "")
+    certificate_stage(probe, client.socket().getpeercert(), options.cert_warn_days)
 
 
 def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any) -> None:

@@ -64,7 +64,8 @@ def plan(accounts: AccountSet, options: VerifyOptions) -> list[Check]:
         for login in _smtp_logins(smtp, senders.get(smtp.id, [])):
             via = "" if login is None or login.entry is smtp else f"with the credentials of '{login.entry.id}'"
             if _wanted(options, smtp.id, login.entry.id if login else None):
-                checks.append(_smtp_check(smtp, login, options, via))
+                send_to = smtp.model.test_recipient if options.send_test else None
+                checks.append(smtp_check(smtp, login, send_to, via))
     for imap in accounts.imap:
         if not _wanted(options, imap.id, None):
             continue
@@ -109,7 +110,8 @@ def _send_login(smtp: Entry[Smtp], imap: Entry[Imap]) -> Login | None:
     return Login(imap.model.credentials.username, imap.model.credentials.password.env, imap)
 
 
-def _smtp_check(smtp: Entry[Smtp], login: Login | None, options: VerifyOptions, note: str) -> Check:
+def smtp_check(smtp: Entry[Smtp], login: Login | None, send_to: str | None = None, note: str = "") -> Check:
+    """A session with an smtp entry as ``login`` (None: without authentication)."""
     model = smtp.model
     return Check(
         "smtp",
@@ -120,7 +122,7 @@ def _smtp_check(smtp: Entry[Smtp], login: Login | None, options: VerifyOptions, 
         model.allow_insecure,
         login,
         auth_required=model.authentication == "required",
-        send_to=model.test_recipient if options.send_test else None,
+        send_to=send_to,
         note=note,
     )
 

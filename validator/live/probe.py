@@ -180,3 +180,19 @@ def failed_result(check: Check, stage: str, message: str, hint: str | None = Non
     with contextlib.suppress(StageFailed):
         probe.fail(message, hint)
     return probe.result()
+
+
+def certificate_stage(probe: Probe, peercert: object, warn_days: int) -> None:
+    """The certificate stage after a verified handshake: MC505 when it expires within ``warn_days``."""
+    from validator.live.tls import days_left
+
+    probe.start("certificate")
+    days = days_left(peercert)
+    if days is not None and days < warn_days:
+        probe.warn(
+            "MC505",
+            f"certificate expires in {max(days, 0):.0f} days",
+            f"renew it (warning threshold: --cert-warn-days {warn_days})",
+        )
+        return
+    probe.ok(f"valid for {days:.0f} more days" if days is not None else "")

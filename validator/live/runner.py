@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from validator.live import imap, smtp
-from validator.live.plan import Check, Login, SmtpTarget
+from validator.live.plan import Check, Login, SmtpTarget, smtp_check
 from validator.live.probe import Probe, StageFailed, failed_result
 from validator.live.result import LiveResult, VerifyOptions
 
@@ -139,16 +139,7 @@ async def _round_trip(
             rule="MC511",
         )
     token = uuid.uuid4().hex
-    sender_check = Check(
-        "smtp",
-        target.entry,
-        model.host,
-        model.effective_port,
-        model.encryption,
-        model.allow_insecure,
-        login,
-        auth_required=model.authentication == "required",
-    )
+    sender_check = smtp_check(target.entry, login)
     sender = Probe(sender_check, _secrets(login, env))
     from_address = login.username if login and "@" in login.username else address
     async with limits.account("smtp", model.host, model.effective_port, login):

@@ -22,7 +22,7 @@ import aiosmtplib
 
 from validator.live import tls
 from validator.live.plan import Check, Login
-from validator.live.probe import Probe
+from validator.live.probe import Probe, certificate_stage
 from validator.live.result import VerifyOptions
 
 EHLO_NAME = "localhost"
@@ -205,17 +205,8 @@ async def _connect(probe: Probe, addresses: list[Any]) -> socket.socket:
 
 
 def _certificate(probe: Probe, client: Any, options: VerifyOptions) -> None:
-    probe.start("certificate")
     transport = client.transport
-    days = tls.days_left(transport.get_extra_info("peercert") if transport else None)
-    if days is not None and days < options.cert_warn_days:
-        probe.warn(
-            "MC505",
-            f"certificate expires in {max(days, 0):.0f} days",
-            f"renew it (warning threshold: --cert-warn-days {options.cert_warn_days})",
-        )
-        return
-    probe.ok(f"valid for {days:.0f} more days" if days is not None else "")
+    certificate_stage(probe, transport.get_extra_info("peercert") if transport else None, options.cert_warn_days)
 
 
 def _silent_hint(implicit: bool) -> str:
