@@ -41,9 +41,11 @@ from tests.live.servers import DOMAIN, MailServers, running_mail_servers  # noqa
 
 USERS = ["info", "anna", "ben", "umlaut", "mailer"]
 # The what-if of --shared-tls-context: the CLI with tls.context memoised (the CA file is the same for every check).
-SHARED_CONTEXT = ("import functools, sys; import validator.live.tls as tls; "
-                  "tls.context = functools.lru_cache(maxsize=None)(tls.context); "
-                  "from validator.cli import main; sys.exit(main())")
+SHARED_CONTEXT = (
+    "import functools, sys; import validator.live.tls as tls; "
+    "tls.context = functools.lru_cache(maxsize=None)(tls.context); "
+    "from validator.cli import main; sys.exit(main())"
+)
 
 
 def write_accounts(servers: MailServers, count: int, encryption: str, directory: Path) -> tuple[Path, dict[str, str]]:
@@ -53,17 +55,32 @@ def write_accounts(servers: MailServers, count: int, encryption: str, directory:
         name = USERS[number % len(USERS)]
         user = f"{name}@{DOMAIN}"
         extra = {"sent_folder": servers.sent_folders[user]}  # ben's is "Gesendete Elemente"
-        imap.append(servers.imap_entry(user, endpoint, id=f"bench-{number:03d}", address=f"{name}+bench{number:03d}@"
-                                       f"{DOMAIN}", **extra))
+        imap.append(
+            servers.imap_entry(
+                user, endpoint, id=f"bench-{number:03d}", address=f"{name}+bench{number:03d}@{DOMAIN}", **extra
+            )
+        )
     smtp = [servers.smtp_entry(servers.smtp.starttls)]  # the `outgoing` every account names (checked once)
     return servers.accounts_yaml(smtp=smtp, imap=imap, directory=directory)
 
 
-def run_once(servers: MailServers, path: Path, env: dict[str, str], args: list[str], shared_context: bool = False
-             ) -> tuple[float, dict[str, int]]:
+def run_once(
+    servers: MailServers, path: Path, env: dict[str, str], args: list[str], shared_context: bool = False
+) -> tuple[float, dict[str, int]]:
     program = ["-c", SHARED_CONTEXT] if shared_context else ["-m", "validator"]
-    command = [sys.executable, *program, "verify", str(path), "--no-config", "--ca-file",
-               str(servers.ca_file), "--format", "json", "--no-progress", *args]
+    command = [
+        sys.executable,
+        *program,
+        "verify",
+        str(path),
+        "--no-config",
+        "--ca-file",
+        str(servers.ca_file),
+        "--format",
+        "json",
+        "--no-progress",
+        *args,
+    ]
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env}, check=False)
     seconds = time.perf_counter() - started
@@ -75,8 +92,11 @@ def run_once(servers: MailServers, path: Path, env: dict[str, str], args: list[s
     for item in report["live"]:
         statuses[item["status"]] = statuses.get(item["status"], 0) + 1
     if completed.returncode != 0 or set(statuses) != {"ok"}:
-        failed = [f"{item['account']}: {item['stage']}: {item['message']}" for item in report["live"]
-                  if item["status"] != "ok"][:10]
+        failed = [
+            f"{item['account']}: {item['stage']}: {item['message']}"
+            for item in report["live"]
+            if item["status"] != "ok"
+        ][:10]
         sys.exit(f"the run failed (exit {completed.returncode}, {statuses}):\n" + "\n".join(failed))
     return seconds, statuses
 
@@ -86,8 +106,11 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=200, help="IMAP accounts (default 200)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per setting (default 3)")
     parser.add_argument("--encryption", choices=("ssl", "starttls"), default="ssl", help="IMAP TLS mode")
-    parser.add_argument("--shared-tls-context", action="store_true",
-                        help="experiment: one TLS context per run instead of one per check (see the docstring)")
+    parser.add_argument(
+        "--shared-tls-context",
+        action="store_true",
+        help="experiment: one TLS context per run instead of one per check (see the docstring)",
+    )
     options = parser.parse_args()
 
     settings = {"--jobs 1": ["--jobs", "1"], "default (--jobs 8 --per-host 4)": []}
@@ -95,9 +118,11 @@ def main() -> int:
         directory = servers.root / "benchmark"
         directory.mkdir()
         path, env = write_accounts(servers, options.accounts, options.encryption, directory)
-        print(f"Dovecot {servers.dovecot_version}; {options.accounts} IMAP accounts ({options.encryption}) over "
-              f"{len(USERS)} users + 1 smtp entry; {os.cpu_count()} CPUs; {options.repeat} runs per setting"
-              + ("; EXPERIMENT: one shared TLS context" if options.shared_tls_context else ""))
+        print(
+            f"Dovecot {servers.dovecot_version}; {options.accounts} IMAP accounts ({options.encryption}) over "
+            f"{len(USERS)} users + 1 smtp entry; {os.cpu_count()} CPUs; {options.repeat} runs per setting"
+            + ("; EXPERIMENT: one shared TLS context" if options.shared_tls_context else "")
+        )
         times: dict[str, list[float]] = {name: [] for name in settings}
         for repetition in range(options.repeat):  # interleaved, so drift hits both settings alike
             for name, args in settings.items():
