@@ -32,26 +32,36 @@ ERRORS: tuple[type[Exception], ...] = (IMAPClientError, imaplib.IMAP4.error)
 
 
 class Session:
-    """The socket and client of one check, shared with the watchdog that may abort it."""
+    """The sockets and client of one check, shared with the watchdog that may abort it."""
 
     def __init__(self) -> None:
         self.sock: socket.socket | None = None
+        self.tls_sock: ssl.SSLSocket | None = None  # after wrapping, the plain socket object no longer owns the fd
         self.client: Any = None
         self.aborted = False
 
     def abort(self) -> None:
+        """Unblock the worker thread: shut down whichever socket currently carries the session."""
         self.aborted = True
-        if self.sock is not None:
-            with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_RDWR)
+        current = None
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                current = self.client.socket()
+        for sock in (current, self.tls_sock, self.sock):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
 
-def _client_class(sock: socket.socket, context: ssl.SSLContext | None, host: str) -> type[Any]:
+def _client_class(session: Session, sock: socket.socket, context: ssl.SSLContext | None, host: str) -> type[Any]:
     """An IMAPClient that uses the socket mailcfg already connected (TLS-wrapped for implicit TLS)."""
 
     class _Connected(imaplib.IMAP4):
         def _create_socket(self, timeout: float | None = None) -> socket.socket:
-            return context.wrap_socket(sock, server_hostname=host) if context is not None else sock
+            if context is None:
+                return sock
+            session.tls_sock = context.wrap_socket(sock, server_hostname=host)
+            return session.tls_sock
 
     class _Client(imapclient.IMAPClient):  # type: ignore[misc]
         def _create_IMAP4(self) -> imaplib.IMAP4:
@@ -71,16 +81,19 @@ def open_session(check: Check, options: VerifyOptions, env: Mapping[str, str], p
         probe.fail(f"host name does not resolve ({error.strerror})", "check `host`")
     probe.ok(", ".join(sorted({str(a[4][0]) for a in addresses})))
     probe.start("connect")
-    session.sock = _connect(probe, addresses, options.timeout)
+    sock = session.sock = _connect(probe, addresses, options.timeout)
     probe.ok()
     context = tls.context(options.ca_file)
     probe.start("tls" if implicit else "greeting")
+    # One constructor does the implicit TLS handshake and reads the greeting: which one a deadline hit.
+    probe.stage_hint = lambda: "greeting" if session.tls_sock is not None or not implicit else "tls"
     try:
-        client = _client_class(session.sock, context if implicit else None, host)(
+        client = _client_class(session, sock, context if implicit else None, host)(
             host, port=port, ssl=implicit, ssl_context=context, timeout=options.timeout
         )
     except (ssl.SSLError, OSError, IMAPClientError, imaplib.IMAP4.error) as error:
         _connect_failed(probe, error, host, implicit, session)
+    probe.stage_hint = None
     session.client = client
     probe.ok("TLS and greeting" if implicit else (client.welcome or b"").decode("utf-8", "replace")[:80])
     if implicit:
@@ -94,12 +107,14 @@ def open_session(check: Check, options: VerifyOptions, env: Mapping[str, str], p
             )
         try:
             client.starttls(context)
-        except (ssl.SSLError, OSError, IMAPClientError) as error:
+        except (ssl.SSLError, OSError, IMAPClientError, imaplib.IMAP4.error) as error:
             if tls.is_tls_error(error):
                 stage, message, hint = tls.explain(error, host, False)
                 probe.start(stage)
                 probe.fail(message, hint)
-            probe.fail(f"STARTTLS failed ({_text(error)})")
+            # STARTTLS was offered and answered; what broke is the conversation after it.
+            probe.start("greeting")
+            probe.fail(f"unexpected answer around STARTTLS ({_text(error)})", rule="MC502")
         probe.ok()
         _certificate(probe, client, options)
     _login(check, env, probe, client)
@@ -164,10 +179,12 @@ def _delete(client: Any, uids: list[int]) -> None:
 
 
 def logout(client: Any) -> None:
+    """Log out politely, else just drop the connection; a session that broke may fail either way."""
     try:
         client.logout()
-    except (IMAPClientError, OSError, imaplib.IMAP4.error):
-        client.shutdown()
+    except Exception:  # after a failed check any error here only means "already gone"
+        with contextlib.suppress(Exception):
+            client.shutdown()
 
 
 def _connect(probe: Probe, addresses: list[Any], timeout: float) -> socket.socket:
@@ -189,11 +206,11 @@ def _connect(probe: Probe, addresses: list[Any], timeout: float) -> socket.socke
 
 
 def _connect_failed(probe: Probe, error: BaseException, host: str, implicit: bool, session: Session) -> None:
-    if tls.is_tls_error(error):
+    if tls.is_tls_error(error) and not (implicit and session.tls_sock is not None):
         stage, message, hint = tls.explain(error, host, implicit)
         probe.start(stage)
         probe.fail(message, hint)
-    probe.start("greeting")
+    probe.start("greeting")  # with implicit TLS the handshake worked: what failed is the greeting
     if isinstance(error, socket.timeout) or session.aborted:
         hint = (
             "the server may be silent or overloaded"
@@ -235,6 +252,8 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any) -> N
         else:
             client.login(login.username, password)
     except LoginError as error:
+        if isinstance(error.__context__, (OSError, imaplib.IMAP4.abort)) or "socket error" in str(error):
+            probe.fail("the server closed the connection during authentication", login_entry=True)
         probe.fail(
             f"authentication as {login.username} rejected ({_text(error)})",
             f"check the password in ${login.env} and the username",

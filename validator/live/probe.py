@@ -6,7 +6,7 @@ import base64
 import contextlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NoReturn
 
 from validator.finding import Finding, Severity
@@ -48,6 +48,8 @@ class Probe:
         # An imap check's worker thread may still be running when the deadline closes the probe.
         self._lock = threading.Lock()
         self._closed = False
+        # Set while a step spans two stages (implicit TLS: handshake, then greeting): which one a timeout hit.
+        self.stage_hint: Callable[[], str] | None = None
 
     def start(self, name: str) -> None:
         if not self._closed:
@@ -66,13 +68,25 @@ class Probe:
             if self._closed:
                 return
             if not any(stage.status == FAILED for stage in self.stages):
-                stage = self.current or "connect"
+                stage = self.stage_hint() if self.stage_hint is not None else (self.current or "connect")
                 rule = STAGE_RULES.get(stage, "MC502")
                 message = f"no answer within {timeout:g} s (stage {stage})"
                 self.findings.append(
                     self._finding(rule, message, "raise --timeout if the server is just slow", None, Severity.ERROR)
                 )
                 self.stages.append(Stage(stage, FAILED, self._elapsed(), message))
+            self._closed = True
+
+    def unexpected(self, error: BaseException) -> None:
+        """A failure no stage foresaw (a protocol library raising something odd): a finding, not a crash."""
+        with self._lock:
+            if self._closed or any(stage.status == FAILED for stage in self.stages):
+                self._closed = True
+                return
+            stage = self.current or "connect"
+            message = f"unexpected {type(error).__name__} ({str(error)[:200]})"
+            self.findings.append(self._finding(STAGE_RULES.get(stage, "MC502"), message, None, None, Severity.ERROR))
+            self.stages.append(Stage(stage, FAILED, self._elapsed(), self.scrub(message)))
             self._closed = True
 
     def _record(self, stage: Stage, finding: Finding | None = None) -> None:

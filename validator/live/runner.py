@@ -60,9 +60,16 @@ async def run_all(
             progress(len(finished), len(checks))
 
     try:
-        await asyncio.gather(*(one(index, check) for index, check in enumerate(checks)))
+        # return_exceptions: on Ctrl-C, wait until every check has cleaned up (round-trip messages deleted)
+        # instead of returning as soon as the first one is cancelled.
+        outcomes = await asyncio.gather(
+            *(one(index, check) for index, check in enumerate(checks)), return_exceptions=True
+        )
     finally:
         limits.executor.shutdown(wait=False, cancel_futures=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def allowed(host: str, patterns: tuple[str, ...]) -> bool:
@@ -93,6 +100,13 @@ async def _guarded(check: Check, options: VerifyOptions, env: Mapping[str, str],
         except asyncio.TimeoutError:
             probe.close_with_timeout(options.timeout)
             session.abort()
+        except asyncio.CancelledError:  # Ctrl-C: free a blocked imap thread, or the process could not exit
+            probe.close_with_timeout(options.timeout)
+            session.abort()
+            raise
+        except Exception as error:  # one broken conversation must not end the whole run
+            probe.unexpected(error)
+            session.abort()
         finally:
             if session.client is not None:
                 await _thread(limits, imap.logout, session.client)
@@ -111,8 +125,8 @@ async def _run(
     if check.protocol == "smtp":
         await smtp.check(check, options, env, probe)
         return
-    client = await _thread(limits, imap.open_session, check, options, env, probe, session, abort=session)
-    await _thread(limits, imap.check_folders, check, probe, client, abort=session)
+    client = await _thread(limits, imap.open_session, check, options, env, probe, session)
+    await _thread(limits, imap.check_folders, check, probe, client)
     if check.round_trip is not None:
         await _round_trip(check, check.round_trip, options, env, probe, client, session, limits, deadline)
 
@@ -146,17 +160,19 @@ async def _round_trip(
         began = time.monotonic()
         try:
             connection = await smtp.open_session(sender, model.host, model.effective_port, model.encryption, options)
-            try:
-                if login is not None and sender_check.auth_required:
-                    await smtp.authenticate(sender, connection, sender_check, login, env)
+            if login is not None and sender_check.auth_required:
                 try:
-                    sent, reply = await smtp.send_probe(sender, connection, from_address, address, token)
-                except asyncio.CancelledError:
-                    # Interrupted while the server may already have taken the message: remove it if it came.
-                    await _cleanup(limits, client, token)
+                    await smtp.authenticate(sender, connection, sender_check, login, env)
+                except BaseException:
+                    await smtp.close(connection)
                     raise
-            finally:
+            try:
+                sent, reply = await smtp.send_probe(sender, connection, from_address, address, token)
                 await smtp.close(connection)
+            except asyncio.CancelledError:
+                # Interrupted once the server may have taken the message (even during QUIT): remove it if it came.
+                await _cleanup(limits, client, token)
+                raise
         except StageFailed as failure:
             probe.findings.extend(sender.findings)
             probe.fail(
@@ -211,16 +227,12 @@ async def _cleanup(limits: _Limits, client: Any, token: str) -> None:
         )
 
 
-async def _thread(limits: _Limits, function: Callable[..., T], *args: Any, abort: imap.Session | None = None) -> T:
-    """Run blocking imap code in the pool; if this coroutine is cancelled (deadline), cut its socket."""
+async def _thread(limits: _Limits, function: Callable[..., T], *args: Any) -> T:
+    """Run blocking imap code in the pool. A cancelled wait leaves the thread running: ``_guarded`` closes
+    the probe first and then cuts the socket, so the thread's own error cannot be recorded instead."""
     loop = asyncio.get_running_loop()
     future: Awaitable[T] = loop.run_in_executor(limits.executor, lambda: function(*args))
-    try:
-        return await future
-    except asyncio.CancelledError:
-        if abort is not None:
-            abort.abort()
-        raise
+    return await future
 
 
 def _secrets(login: Login | None, env: Mapping[str, str]) -> list[tuple[str, str]]:

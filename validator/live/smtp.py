@@ -83,20 +83,33 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
         local_hostname=EHLO_NAME,
     )
     probe.start("tls" if implicit else "greeting")
+    # With implicit TLS one call does the handshake and reads the greeting. The client has a transport once
+    # the handshake is done but drops it when cancelled, so a watcher latches the moment for the deadline.
+    handshake = asyncio.Event()
+    watcher = asyncio.create_task(_watch_handshake(client, handshake)) if implicit else None
+    probe.stage_hint = lambda: "greeting" if handshake.is_set() or not implicit else "tls"
     try:
         await client.connect()
         probe.ok("TLS and greeting" if implicit else "")
     except (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError):
         sock.close()
-        probe.start("greeting")
-        probe.fail("no greeting from the server", _silent_hint(implicit), rule="MC502")
+        probe.start(probe.stage_hint())
+        probe.fail(
+            "no greeting from the server" if probe.current == "greeting" else "no TLS handshake", _silent_hint(implicit)
+        )
     except (aiosmtplib.SMTPException, OSError) as error:
         sock.close()
-        if tls.is_tls_error(error):
+        if tls.is_tls_error(error) and not handshake.is_set():
             stage, message, hint = tls.explain(error, host, implicit)
             probe.start(stage)
             probe.fail(message, hint)
+        probe.start("greeting")
         probe.fail(f"connection failed during the greeting ({_reply(error)})")
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+    # Cleared only here: a deadline cancels this coroutine and must still find the hint.
+    probe.stage_hint = None
     if implicit:
         _certificate(probe, client, options)
     probe.start("ehlo")
@@ -123,7 +136,10 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
         probe.ok()
         _certificate(probe, client, options)
         probe.start("ehlo")
-        await client.ehlo()  # capabilities change after STARTTLS; AUTH before a new EHLO gets 503
+        try:
+            await client.ehlo()  # capabilities change after STARTTLS; AUTH before a new EHLO gets 503
+        except (aiosmtplib.SMTPException, OSError) as error:
+            probe.fail(f"EHLO after STARTTLS failed ({_reply(error)})")
         probe.ok("again after STARTTLS")
     return client
 
@@ -158,6 +174,8 @@ async def authenticate(probe: Probe, client: Any, check: Check, login: Login, en
         )
     except aiosmtplib.SMTPResponseException as error:
         probe.fail(f"authentication failed ({_reply(error)})", login_entry=True)
+    except (aiosmtplib.SMTPException, OSError) as error:
+        probe.fail(f"the server closed the connection during authentication ({_reply(error)})", login_entry=True)
     probe.ok(f"logged in as {login.username}")
 
 
@@ -207,6 +225,12 @@ async def _connect(probe: Probe, addresses: list[Any]) -> socket.socket:
 def _certificate(probe: Probe, client: Any, options: VerifyOptions) -> None:
     transport = client.transport
     certificate_stage(probe, transport.get_extra_info("peercert") if transport else None, options.cert_warn_days)
+
+
+async def _watch_handshake(client: Any, done: asyncio.Event) -> None:
+    while client.transport is None:
+        await asyncio.sleep(0.01)
+    done.set()
 
 
 def _silent_hint(implicit: bool) -> str:
