@@ -35,7 +35,7 @@ def cli(debug: bool) -> None:
 
 
 _COMMON = (
-    click.argument("paths", nargs=-1, type=click.Path()),
+    click.argument("paths", nargs=-1, type=click.Path(readable=False)),
     click.option(
         "--format",
         "formats",
@@ -43,7 +43,7 @@ _COMMON = (
         metavar="FORMAT[:FILE]",
         help=f"Report format, repeatable: {', '.join(FORMATS)} (default text). FORMAT:FILE writes it to FILE.",
     ),
-    click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the first report without a FILE here."),
+    click.option("--output", "-o", type=click.Path(), help="Write the first report without a FILE here."),
     click.option("--strict", is_flag=True, default=None, help="Warnings fail the run too."),
     click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids or prefixes (MC2,MC301)."),
     click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids or prefixes."),
@@ -58,6 +58,7 @@ _COMMON = (
         "--max-file-size", type=click.IntRange(min=1), metavar="MIB", help="Refuse larger files (default 32)."
     ),
     click.option("--max-findings", type=click.IntRange(min=0), metavar="N", help="Report at most N findings."),
+    click.option("--max-list-items", type=click.IntRange(min=1), metavar="N", help="Refuse longer lists (200,000)."),
 )
 
 
@@ -187,9 +188,10 @@ def _check_options(
     config_file: str | None,
     no_config: bool,
     max_file_size: int | None,
+    max_list_items: int | None,
 ) -> CheckOptions:
     from validator import engine
-    from validator.loader import Limits, MiB
+    from validator.loader import DEFAULT_MAX_LIST_ITEMS, Limits, MiB
 
     config = _config(config_file, no_config)
     return engine.CheckOptions(
@@ -198,7 +200,10 @@ def _check_options(
         ignore=engine.parse_selectors(ignore),
         require_env=bool(require_env if require_env is not None else config.require_env),
         env=engine.environment(os.environ, env_file),
-        limits=Limits(max_file_size=(max_file_size or config.max_file_size or 32) * MiB),
+        limits=Limits(
+            max_file_size=(max_file_size or config.max_file_size or 32) * MiB,
+            max_list_items=max_list_items or DEFAULT_MAX_LIST_ITEMS,
+        ),
         config=config,
     )
 

@@ -31,6 +31,7 @@ if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends o
 _CLoader = yaml.CSafeLoader
 
 MiB = 1024 * 1024
+DEFAULT_MAX_LIST_ITEMS = 200_000
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Keys whose scalar values are secrets: masked in every snippet, never echoed in a message.
 SENSITIVE_KEYS = frozenset({"password", "passwd", "secret", "token", "api_key", "apikey"})
@@ -53,6 +54,8 @@ class Limits:
     max_depth: int = 64
     # Aliases may add at most this many nodes, or as many as the document itself has, whichever is more.
     alias_budget: int = 10_000
+    # Items in one list: 100,000 accounts fit; a million-item list is refused before it costs seconds.
+    max_list_items: int = DEFAULT_MAX_LIST_ITEMS
 
 
 class Marks:
@@ -176,19 +179,24 @@ def discover(paths: Iterable[str]) -> list[tuple[str, str]]:
 
 def _walk(top: str) -> list[str]:
     """``*.yaml``/``*.yml`` below ``top`` in sorted order; hidden entries skipped, directory symlinks not
-    followed (so a symlink loop cannot make this run forever)."""
+    followed (so a symlink loop cannot make this run forever). An explicit stack: no depth limit."""
     found: list[str] = []
-    try:
-        entries = sorted(os.scandir(top), key=lambda entry: entry.name)
-    except OSError as error:
-        raise PathError(f"{top}: {error.strerror}") from None
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            found += _walk(entry.path)
-        elif entry.name.endswith((".yaml", ".yml")):
-            found.append(entry.path)
+    pending = [top]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError as error:
+            raise PathError(f"{directory}: {error.strerror}") from None
+        subdirectories = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                subdirectories.append(entry.path)
+            elif entry.name.endswith((".yaml", ".yml")):
+                found.append(entry.path)
+        pending.extend(reversed(subdirectories))
     return found
 
 
@@ -241,9 +249,7 @@ def load_bytes(raw: bytes, name: str, limits: Limits = Limits(), source: SourceF
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        before = body[: error.start]
-        line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        line, column = _line_col(body[: error.start].decode("utf-8", "replace"))
         source.complete = False
         source.findings.append(
             finding(
@@ -517,6 +523,14 @@ class _Parser:
         else:
             frame.obj.append(value)
             frame.positions.append((line, column))
+            if len(frame.obj) > self.limits.max_list_items:
+                raise _Stop(
+                    "MC004",
+                    f"a list with more than {self.limits.max_list_items:,} items",
+                    line + 1,
+                    column + 1,
+                    "raise the limit with --max-list-items if this file is genuine",
+                )
 
     def _duplicate(self, frame: _Frame, key: Any, first: tuple[int, int, int, int]) -> None:
         path = (*frame.path, key)
@@ -680,9 +694,14 @@ def _float(text: str) -> tuple[float, str | None]:
     return sign * float(digits), how
 
 
+# The line breaks libyaml counts (CR LF, CR, LF, NEL, LS, PS): positions must agree with its marks.
+LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _line_col(before: str) -> tuple[int, int]:
     """1-based line and column of the character that follows ``before``."""
-    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+    lines = LINE_BREAKS.split(before)
+    return len(lines), len(lines[-1]) + 1
 
 
 def _show(key: object) -> str:

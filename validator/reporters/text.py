@@ -10,6 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
+from validator.loader import LINE_BREAKS
 
 if TYPE_CHECKING:
     from validator.engine import Result
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
     from validator.loader import SourceFile
     from validator.reporters import ReportOptions
 
-# The line breaks libyaml counts, so line numbers and source lines agree.
-_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_BREAKS = LINE_BREAKS
 _MASK = "****"
 # After this many findings of one rule, the text report only counts the rest: 10,000 stay readable.
 FOLD = 20

@@ -40,7 +40,11 @@ TITLE = "smtp entry that no imap account sends through"
 def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
     if not accounts.complete:
         return
-    used = {entry.data.get("outgoing") for entry in accounts.raw if entry.section == "imap"}
+    used = {
+        outgoing
+        for entry in accounts.raw
+        if entry.section == "imap" and isinstance(outgoing := entry.data.get("outgoing"), str)
+    }
     for smtp in accounts.smtp:
         if smtp.id not in used:
             yield smtp.report(
