@@ -82,7 +82,7 @@ def relative_path(name: str, root: Path | None = None) -> str | None:
         return None
 
 
-def fingerprint(rule: str, uri: str, pointer: str, account: str | None, occurrence: int = 0) -> str:
+def partial_fingerprint(rule: str, uri: str, pointer: str, account: str | None, occurrence: int = 0) -> str:
     """What a result is about, hashed; ``occurrence`` tells apart results that agree on all the rest."""
     text = "\0".join((rule, uri, pointer, account or ""))
     if occurrence:
@@ -125,7 +125,7 @@ class _Artifacts:
 def _result(item: Finding, rule_index: int, artifacts: _Artifacts, seen: dict[str, int]) -> dict[str, Any]:
     physical = artifacts.physical(item.location)
     uri = physical["artifactLocation"]["uri"]
-    key = fingerprint(item.rule, uri, item.pointer, item.account)
+    key = partial_fingerprint(item.rule, uri, item.pointer, item.account)
     occurrence = seen.get(key, 0)
     seen[key] = occurrence + 1
     text = item.message if not item.hint else f"{item.message}\nhint: {item.hint}"
@@ -135,7 +135,9 @@ def _result(item: Finding, rule_index: int, artifacts: _Artifacts, seen: dict[st
         "level": LEVELS[item.severity],
         "message": {"text": text},
         "locations": [{"physicalLocation": physical}],
-        "partialFingerprints": {FINGERPRINT: fingerprint(item.rule, uri, item.pointer, item.account, occurrence)},
+        "partialFingerprints": {
+            FINGERPRINT: partial_fingerprint(item.rule, uri, item.pointer, item.account, occurrence)
+        },
     }
     properties = {"pointer": item.pointer, "account": item.account}
     if any(properties.values()):
