@@ -42,6 +42,38 @@ VALID = textwrap.dedent(
     """
 )
 
+# The "Rules" table of SPEC.md: the default severity of every rule id it lists.
+SPEC_SEVERITY = {
+    "MC001": "error",
+    "MC002": "error",
+    "MC003": "warning",
+    "MC004": "error",
+    "MC005": "error",
+    "MC101": "error",
+    "MC102": "error",
+    "MC103": "error",
+    "MC104": "error",
+    "MC105": "error",
+    "MC106": "error",
+    "MC201": "error",
+    "MC202": "error",
+    "MC203": "error",
+    "MC204": "error",
+    "MC205": "warning",
+    "MC206": "warning",
+    "MC301": "error",
+    "MC302": "error",
+    "MC303": "warning",
+    "MC304": "warning",
+    "MC305": "info",
+    "MC306": "error",
+    "MC401": "error",
+    "MC402": "info",
+    "MC403": "warning",
+    "MC404": "info",
+    "MC405": "warning",
+}
+
 Check = Callable[..., engine.Result]
 
 

@@ -9,43 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import VALID, Check, only, where
+from conftest import SPEC_SEVERITY, VALID, Check, only, where
 
 from validator import engine
 from validator.loader import Limits
 from validator.rules import RULES
-
-# The "Rules" table of SPEC.md: the default severity of every rule id.
-SPEC_SEVERITY = {
-    "MC001": "error",
-    "MC002": "error",
-    "MC003": "warning",
-    "MC004": "error",
-    "MC005": "error",
-    "MC101": "error",
-    "MC102": "error",
-    "MC103": "error",
-    "MC104": "error",
-    "MC105": "error",
-    "MC106": "error",
-    "MC201": "error",
-    "MC202": "error",
-    "MC203": "error",
-    "MC204": "error",
-    "MC205": "warning",
-    "MC206": "warning",
-    "MC301": "error",
-    "MC302": "error",
-    "MC303": "warning",
-    "MC304": "warning",
-    "MC305": "info",
-    "MC306": "error",
-    "MC401": "error",
-    "MC402": "info",
-    "MC403": "warning",
-    "MC404": "info",
-    "MC405": "warning",
-}
 
 SMTP_HEAD = """\
 version: 1
