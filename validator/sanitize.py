@@ -34,4 +34,5 @@ def has_control(text: str) -> bool:
 
 def report_line(line: str) -> str:
     """A report line that cannot be read as a GitHub workflow command (those start with ``::``)."""
-    return " " + line if line.lstrip(" ").startswith("::") else line
+    # A visible mark, not a space: runners may trim leading whitespace before they look for ``::``.
+    return "» " + line if line.lstrip().startswith("::") else line
