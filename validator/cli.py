@@ -18,6 +18,7 @@ import click
 from validator import __version__
 from validator.errors import MailcfgError, PathError, UsageError
 from validator.reporters import FORMATS
+from validator.trust import DEFAULT_MAX_CHECKS
 
 if TYPE_CHECKING:
     from validator.config import Config
@@ -114,7 +115,40 @@ def check(
     "allow_hosts",
     multiple=True,
     metavar="PATTERN",
-    help="Send credentials only to hosts matching a glob (repeatable); others are not contacted.",
+    help="Contact only these hosts: a name, *.domain or an IP/CIDR range (repeatable; also MAILCFG_ALLOW_HOST).",
+)
+@click.option(
+    "--allow-any-host",
+    is_flag=True,
+    help="Contact any host the YAML names: only for YAML you wrote yourself (also MAILCFG_ALLOW_ANY_HOST=1).",
+)
+@click.option(
+    "--allow-env",
+    "allow_env",
+    multiple=True,
+    metavar="PATTERN",
+    help="Read only password variables matching this glob, e.g. 'MAILCFG_*' (repeatable; also MAILCFG_ALLOW_ENV).",
+)
+@click.option(
+    "--allow-recipient",
+    "allow_recipients",
+    multiple=True,
+    metavar="PATTERN",
+    help="--send-test/--round-trip may send to addresses matching this glob (also MAILCFG_ALLOW_RECIPIENT).",
+)
+@click.option(
+    "--allow-insecure",
+    "allow_insecure",
+    multiple=True,
+    metavar="PATTERN",
+    help="Confirm cleartext logins (encryption: none) to these hosts (also MAILCFG_ALLOW_INSECURE).",
+)
+@click.option(
+    "--max-checks",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_CHECKS,
+    show_default=True,
+    help="Refuse to start a larger run (checks after duplicates are folded).",
 )
 @click.option(
     "--cert-warn-days",
@@ -137,6 +171,11 @@ def verify(
     send_test: bool,
     round_trip: bool,
     allow_hosts: tuple[str, ...],
+    allow_any_host: bool,
+    allow_env: tuple[str, ...],
+    allow_recipients: tuple[str, ...],
+    allow_insecure: tuple[str, ...],
+    max_checks: int,
     cert_warn_days: int,
     no_progress: bool,
     max_findings: int | None,
@@ -147,10 +186,24 @@ def verify(
     Every referenced environment variable must be set. Exit codes: 0 clean, 1 static findings (no live
     check runs then), 2 usage error, 3 live checks failed.
     """
-    from validator import engine
+    from validator import engine, trust
     from validator.live import VerifyOptions
 
     targets = _targets(formats, output)
+    trusted = trust.from_settings(
+        hosts=allow_hosts,
+        any_host=allow_any_host,
+        env=allow_env,
+        recipients=allow_recipients,
+        insecure=allow_insecure,
+        environ=os.environ,
+    )
+    if trusted.env is None and os.environ.get("CI"):
+        click.echo(
+            "mailcfg: warning: CI is set but --allow-env is not: the YAML may name any environment variable as a"
+            " password; pass --allow-env 'MAILCFG_*' (or set MAILCFG_ALLOW_ENV)",
+            err=True,
+        )
     options = _check_options(**common)
     live = VerifyOptions(
         timeout=timeout,
@@ -160,7 +213,8 @@ def verify(
         ca_file=ca_file,
         send_test=send_test,
         round_trip=round_trip,
-        allow_hosts=allow_hosts,
+        trust=trusted,
+        max_checks=max_checks,
         cert_warn_days=cert_warn_days,
     )
     show = not no_progress and sys.stderr.isatty()
@@ -194,6 +248,9 @@ def _check_options(
     from validator.loader import DEFAULT_MAX_LIST_ITEMS, Limits, MiB
 
     config = _config(config_file, no_config)
+    trust_lines = engine.env_file_trust(env_file)
+    if trust_lines:
+        config = replace(config, findings=config.findings + trust_lines)
     return engine.CheckOptions(
         paths=paths,
         select=engine.parse_selectors(select),

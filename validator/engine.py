@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from validator import suppress
 from validator.config import Config
 from validator.errors import UsageError
-from validator.finding import Finding, Severity
+from validator.finding import Finding, Location, Severity
 from validator.live.result import LiveResult, VerifyOptions
 from validator.loader import Limits, SourceFile, discover, load_file
 from validator.rules import RULES, is_selector
@@ -33,6 +33,8 @@ class CheckOptions:
     env: Mapping[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     config: Config = field(default_factory=Config)
+    # `verify --allow-env`: which variables may be read at all (None: any).
+    env_allowed: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,10 @@ def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, 
     from validator.live import Interrupted
     from validator.live import verify as live_verify
 
-    options = replace(options, require_env=True)
+    allowed = live.trust.env_allowed if live.trust.env is not None else None
+    if allowed is not None:  # a variable outside --allow-env is never read, not even to test that it is set
+        options = replace(options, env={name: value for name, value in options.env.items() if allowed(name)})
+    options = replace(options, require_env=True, env_allowed=allowed)
     files, findings, accounts = _static(options)
     static = _finish(options, files, findings, accounts)
     # `--select MC5` narrows the report, not the safety gate: a static error that is merely not selected,
@@ -177,7 +182,7 @@ def _static(
             documents.append(document)
     accounts = model.build(documents, invalid, all(source.complete for source in files), passed)
     findings.extend(accounts.problems)
-    context = model.Context(env=options.env, require_env=options.require_env)
+    context = model.Context(env=options.env, require_env=options.require_env, env_allowed=options.env_allowed)
     for rule in RULES.values():
         if rule.check is not None:
             findings.extend(rule.check(accounts, context))
@@ -210,14 +215,23 @@ def _entries(data: Any) -> int:
 
 
 def config_paths(config: Config) -> tuple[str, ...]:
-    """The configuration's default paths, relative to the current directory."""
+    """The configuration's default paths, relative to the current directory, each confined to the
+    configuration file's folder: a pull request may change that file, so no path of it, nor any symlink
+    reached from one, may lead out of the folder (:class:`~validator.loader.TreePath`)."""
+    from validator.loader import TreePath
+
+    boundary = os.path.realpath(config.root)
     out = []
     for path in config.paths:
         absolute = os.path.normpath(os.path.join(config.root, path))
         try:
-            out.append(os.path.relpath(absolute))
+            out.append(TreePath(os.path.relpath(absolute), boundary))
         except ValueError:  # another drive on Windows
-            out.append(absolute)
+            out.append(TreePath(absolute, boundary))
+    if not out and config.refused_paths:
+        # Every entry was refused (MC006): check nothing, rather than fall back to ./accounts.yaml and stop
+        # on a missing default file before the MC006 findings are reported.
+        out.append(TreePath("", boundary, refused=True))
     return tuple(out)
 
 
@@ -241,14 +255,52 @@ def _layers(options: CheckOptions) -> suppress.Layers:
 
 
 def environment(base: Mapping[str, str], env_file: str | None) -> dict[str, str]:
-    """The variables secrets are looked up in: ``base`` over the dotenv file (set variables win)."""
+    """The variables secrets are looked up in: ``base`` over the dotenv file (set variables win).
+
+    The file never sets a trust setting: its ``MAILCFG_ALLOW_*`` lines are dropped (see :func:`env_file_trust`).
+    """
     if env_file is None:
         return dict(base)
     from dotenv import dotenv_values
+
+    from validator.trust import PREFIX
 
     try:
         with open(env_file, encoding="utf-8") as stream:
             loaded = dotenv_values(stream=stream)
     except OSError as error:
         raise UsageError(f"--env-file {env_file}: {error.strerror or error}") from None
-    return {**{k: v for k, v in loaded.items() if v is not None}, **base}
+    kept = {k: v for k, v in loaded.items() if v is not None and not k.startswith(PREFIX)}
+    return {**kept, **base}
+
+
+def env_file_trust(env_file: str | None) -> tuple[Finding, ...]:
+    """MC511 for each ``MAILCFG_ALLOW_*`` line of the env file: a file a pull request can change sets no trust."""
+    if env_file is None:
+        return ()
+    import re
+
+    from validator.trust import PREFIX
+
+    try:
+        with open(env_file, encoding="utf-8", errors="replace") as stream:
+            lines = stream.read().splitlines()
+    except OSError:
+        return ()  # environment() reports the unreadable file
+    pattern = re.compile(rf"^\s*(?:export\s+)?({PREFIX}[A-Za-z0-9_]*)\s*=")
+    out = []
+    for number, line in enumerate(lines, 1):
+        match = pattern.match(line)
+        if match:
+            out.append(
+                Finding(
+                    "MC511",
+                    Severity.WARNING,
+                    f"{match[1]} in an env file is ignored: trust settings come only from the command line and the"
+                    " job's own environment",
+                    Location(env_file, number, match.start(1) + 1),
+                    f"pass it as a flag (--{match[1][len('MAILCFG_'):].lower().replace('_', '-')}) or set it in the"
+                    " workflow's env:",
+                )
+            )
+    return tuple(out)

@@ -7,7 +7,7 @@ time the schema stage reads the committed file, so a check never pays for schema
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -275,6 +275,8 @@ class Context:
 
     env: Mapping[str, str] = field(default_factory=dict)
     require_env: bool = False
+    # `verify --allow-env`: variables outside it are never read, so MC306 does not ask for them (MC511 says why).
+    env_allowed: Callable[[str], bool] | None = None
 
 
 _ROOT_KEYS = frozenset({"version", "users", "smtp", "imap"})

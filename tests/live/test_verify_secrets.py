@@ -74,6 +74,8 @@ def run_mailcfg(servers: MailServers, directory: Path, path: Path, env: Mapping[
     command = [sys.executable, "-m", "validator", "verify", str(path), "--no-config", "--ca-file",
                str(servers.ca_file), "--timeout", "5", "--format", stdout_format,
                *[f"--format={name}:{file}" for name, file in files.items()], *args]
+    if not any(arg.startswith("--allow-") for arg in args):  # our own accounts, on loopback
+        command += ["--allow-any-host"]
     environment = {key: value for key, value in os.environ.items() if not key.startswith("MAILCFG_TEST_")}
     environment.update(env)
     environment.update({"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "PYTHONWARNINGS": "always"})
@@ -120,7 +122,8 @@ def failing_set(servers: MailServers) -> tuple[dict[str, Any], dict[str, Any]]:
             servers.imap_entry(MAILER, servers.imap.ssl.at(local), id="mailer-elsewhere", outgoing="elsewhere",
                                **canary),
         ],
-    }, {"args": ["--send-test", "--round-trip", "--allow-host", "127.0.0.*"]}
+    }, {"args": ["--send-test", "--round-trip", "--allow-host", "127.0.0.0/8",
+          "--allow-recipient", f"*@{DOMAIN}", "--allow-insecure", "127.0.0.0/8"]}
 
 
 def secrets_of(servers: MailServers) -> list[str]:
@@ -144,7 +147,7 @@ def test_live_failures_never_show_a_password(fresh_mail_servers: MailServers, tm
         assert rule in everything, (rule, outcome.outputs)
     # The servers did receive the canary: so it was in the process's hands.
     assert any(not a.success for a in servers.smtp.ssl.record.credentials_received)
-    assert [a.tls for a in servers.smtp.cleartext.record.credentials_received] == [False]
+    assert [a.tls for a in servers.smtp.cleartext.record.credentials_received] == [False], everything
     assert_nothing_leaks(outcome, secrets_of(servers), servers.passwords)
 
 

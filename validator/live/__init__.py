@@ -24,16 +24,24 @@ def verify(
     env: Mapping[str, str],
     progress: Callable[[int, int], None] | None = None,
 ) -> list[LiveResult]:
-    """Run every planned check; the results come back in plan order."""
+    """Run every planned check the trust settings allow; the results come back in plan order.
+
+    Raises UsageError before any connection when the run names no trusted host or the plan is larger than
+    ``options.max_checks``.
+    """
     import asyncio
 
     from validator.live.plan import plan
+    from validator.live.policy import require_budget, require_hosts, screen
     from validator.live.runner import run_all
 
     checks = plan(accounts, options)
-    finished: dict[int, LiveResult] = {}
+    require_hosts(checks, options.trust)
+    finished = screen(checks, options.trust, env)
+    require_budget(checks, finished, options.max_checks)
+    runnable = [(index, check) for index, check in enumerate(checks) if index not in finished]
     try:
-        asyncio.run(run_all(checks, options, env, progress, finished))
+        asyncio.run(run_all(runnable, options, env, progress, finished))
     except KeyboardInterrupt:
         # The running checks were cancelled and cleaned up (round-trip messages deleted) on the way out.
         raise Interrupted([finished[index] for index in sorted(finished)]) from None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from validator.live.result import VerifyOptions
+from validator.trust import normalize_host
 
 if TYPE_CHECKING:
     from validator.model import AccountSet, Entry, Imap, Smtp
@@ -35,7 +36,7 @@ class SmtpTarget:
 
 @dataclass(frozen=True)
 class Check:
-    """One session against one server."""
+    """One session against one server; ``host`` is normalised (the form used for DNS, SNI and limits)."""
 
     protocol: str
     entry: Entry[Smtp] | Entry[Imap]
@@ -79,7 +80,7 @@ def plan(accounts: AccountSet, options: VerifyOptions) -> list[Check]:
             Check(
                 "imap",
                 imap,
-                model.host,
+                normalize_host(model.host),
                 model.effective_port,
                 model.encryption,
                 model.allow_insecure,
@@ -116,7 +117,7 @@ def smtp_check(smtp: Entry[Smtp], login: Login | None, send_to: str | None = Non
     return Check(
         "smtp",
         smtp,
-        model.host,
+        normalize_host(model.host),
         model.effective_port,
         model.encryption,
         model.allow_insecure,

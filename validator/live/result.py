@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from validator.finding import Finding
+from validator.trust import DEFAULT_MAX_CHECKS, Trust
 
 OK, WARNING, FAILED, SKIPPED = "ok", "warning", "failed", "skipped"
 
@@ -20,7 +21,8 @@ class VerifyOptions:
     ca_file: str | None = None
     send_test: bool = False
     round_trip: bool = False
-    allow_hosts: tuple[str, ...] = ()
+    trust: Trust = field(default_factory=Trust)
+    max_checks: int = DEFAULT_MAX_CHECKS
     cert_warn_days: int = 21
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
 import threading
 import time
 import uuid
@@ -22,7 +21,7 @@ from typing import Any, TypeVar
 
 from validator.live import imap, smtp
 from validator.live.plan import Check, Login, SmtpTarget, smtp_check
-from validator.live.probe import Probe, StageFailed, failed_result
+from validator.live.probe import Probe, StageFailed
 from validator.live.result import LiveResult, VerifyOptions
 
 T = TypeVar("T")
@@ -45,25 +44,26 @@ class _Limits:
 
 
 async def run_all(
-    checks: list[Check],
+    checks: list[tuple[int, Check]],
     options: VerifyOptions,
     env: Mapping[str, str],
     progress: Callable[[int, int], None] | None,
     finished: dict[int, LiveResult],
 ) -> None:
-    """Run every check; each result lands in ``finished`` under its plan index as soon as it is known."""
+    """Run every (plan index, check); each result lands in ``finished`` under its index as soon as it is known."""
     limits = _Limits(options)
+    total = len(finished) + len(checks)
 
     async def one(index: int, check: Check) -> None:
         finished[index] = await _guarded(check, options, env, limits)
         if progress is not None:
-            progress(len(finished), len(checks))
+            progress(len(finished), total)
 
     try:
         # return_exceptions: on Ctrl-C, wait until every check has cleaned up (round-trip messages deleted)
         # instead of returning as soon as the first one is cancelled.
         outcomes = await asyncio.gather(
-            *(one(index, check) for index, check in enumerate(checks)), return_exceptions=True
+            *(one(index, check) for index, check in checks), return_exceptions=True
         )
     finally:
         limits.executor.shutdown(wait=False, cancel_futures=True)
@@ -72,19 +72,8 @@ async def run_all(
             raise outcome
 
 
-def allowed(host: str, patterns: tuple[str, ...]) -> bool:
-    """Whether credentials may go to ``host``: no ``--allow-host`` means every host."""
-    return not patterns or any(fnmatch.fnmatchcase(host.lower(), p.lower()) for p in patterns)
-
-
 async def _guarded(check: Check, options: VerifyOptions, env: Mapping[str, str], limits: _Limits) -> LiveResult:
-    if check.login is not None and not allowed(check.host, options.allow_hosts):
-        return failed_result(
-            check,
-            "policy",
-            f"credentials withheld: {check.host} matches no --allow-host pattern; not connected",
-            f"allowed: {', '.join(options.allow_hosts)}",
-        )
+    # The trust settings were applied before (policy.screen): every check here may contact its hosts.
     async with (
         limits.jobs,
         limits.hosts[check.host.lower()],
@@ -146,20 +135,16 @@ async def _round_trip(
     model = target.entry.model
     login = target.login
     address = str(getattr(check.entry.model, "address", ""))
-    if login is not None and not allowed(model.host, options.allow_hosts):
-        probe.fail(
-            f"credentials withheld: smtp host {model.host} matches no --allow-host pattern",
-            at=("outgoing",),
-            rule="MC511",
-        )
     token = uuid.uuid4().hex
     sender_check = smtp_check(target.entry, login)
     sender = Probe(sender_check, _secrets(login, env))
     from_address = login.username if login and "@" in login.username else address
-    async with limits.account("smtp", model.host, model.effective_port, login):
+    async with limits.account("smtp", sender_check.host, model.effective_port, login):
         began = time.monotonic()
         try:
-            connection = await smtp.open_session(sender, model.host, model.effective_port, model.encryption, options)
+            connection = await smtp.open_session(
+                sender, sender_check.host, model.effective_port, model.encryption, options
+            )
             if login is not None and sender_check.auth_required:
                 try:
                     await smtp.authenticate(sender, connection, sender_check, login, env)

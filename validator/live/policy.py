@@ -1,0 +1,171 @@
+"""Which planned checks may run under the run's trust settings, before anything is contacted.
+
+A refused check never reaches the network (not even DNS): its result is an MC511 finding that names the
+flag allowing it. Identical logins (host, port, username and password) are tried once, so a set that
+repeats one login cannot multiply the attempts a server sees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from validator.errors import UsageError
+from validator.live.plan import Check, Login
+from validator.live.probe import Probe, StageFailed
+from validator.live.result import SKIPPED, LiveResult, Stage
+from validator.trust import Trust, normalize_host
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a check is withheld, the flag that would allow it, and where in the YAML the cause is."""
+
+    message: str
+    hint: str
+    at: tuple[object, ...] = ("host",)
+    login_entry: bool = False
+
+
+def refusal(check: Check, trust: Trust) -> Refusal | None:
+    """The first trust setting ``check`` falls outside of, or None when it may run."""
+    target = check.round_trip
+    sender = target.entry.model if target is not None else None
+    for host, at, role in (
+        (check.host, ("host",), ""),
+        *(((sender.host, ("outgoing",), "round-trip sender "),) if sender is not None else ()),
+    ):
+        if not trust.host_allowed(host):
+            return Refusal(
+                f"{role}host {host} matches no --allow-host pattern; not contacted",
+                f"if you trust it: --allow-host {host} (or MAILCFG_ALLOW_HOST)",
+                at,
+            )
+    for login, own in ((check.login, True), (target.login if target is not None else None, False)):
+        if login is not None and not trust.env_allowed(login.env):
+            return Refusal(
+                f"password variable {login.env} matches no --allow-env pattern; not read, nothing contacted",
+                f"if the variable is meant for this: --allow-env {login.env} (or MAILCFG_ALLOW_ENV)",
+                ("credentials", "password", "env") if own else ("outgoing",),
+                login_entry=own,
+            )
+    insecure = _insecure(check, trust)
+    if insecure is not None:
+        return insecure
+    if check.send_to and not trust.recipient_allowed(check.send_to):
+        return _recipient(check.send_to, ("test_recipient",), "--send-test")
+    if target is not None:
+        address = str(getattr(check.entry.model, "address", ""))
+        if not trust.recipient_allowed(address):
+            return _recipient(address, ("address",), "--round-trip")
+    return None
+
+
+def _insecure(check: Check, trust: Trust) -> Refusal | None:
+    """A login over ``encryption: none`` needs the YAML's ``allow_insecure`` and the run's ``--allow-insecure``."""
+    sessions = [(check.host, check.encryption, check.allow_insecure, check.login, ("host",))]
+    if check.round_trip is not None:
+        model = check.round_trip.entry.model
+        sessions.append((model.host, model.encryption, model.allow_insecure, check.round_trip.login, ("outgoing",)))
+    for host, encryption, yaml_allows, login, at in sessions:
+        # Without `allow_insecure: true` the check itself refuses at the auth stage, telling the YAML's side.
+        if encryption == "none" and login is not None and yaml_allows and not trust.insecure_allowed(host):
+            return Refusal(
+                f"a cleartext login to {host} needs the run's confirmation; `allow_insecure: true` alone is not"
+                " enough; not contacted",
+                f"if a password may cross the network unencrypted there: --allow-insecure {host}",
+                at,
+            )
+    return None
+
+
+def _recipient(address: str, at: tuple[object, ...], option: str) -> Refusal:
+    return Refusal(
+        f"{option} would send to {address}, which matches no --allow-recipient pattern; not contacted",
+        "list the addresses the run may send to: --allow-recipient '*@example.com' (or MAILCFG_ALLOW_RECIPIENT)",
+        at,
+    )
+
+
+def withheld(check: Check, reason: Refusal) -> LiveResult:
+    """The MC511 result of a refused check."""
+    probe = Probe(check)
+    probe.start("policy")
+    with contextlib.suppress(StageFailed):
+        probe.fail(reason.message, reason.hint, at=reason.at, rule="MC511", login_entry=reason.login_entry)
+    return probe.result()
+
+
+def duplicate(check: Check, first: Check) -> LiveResult:
+    """The result of a check whose login another check already makes."""
+    message = f"same login as {first.protocol} '{first.account}' (host, port, username, password): tried once"
+    return LiveResult(
+        check.account,
+        check.protocol,
+        check.host,
+        check.port,
+        SKIPPED,
+        "plan",
+        message,
+        0.0,
+        (Stage("plan", SKIPPED, 0.0, message),),
+    )
+
+
+def screen(checks: list[Check], trust: Trust, env: Mapping[str, str]) -> dict[int, LiveResult]:
+    """Results for the checks that must not run (refused or duplicate), by plan index."""
+    out: dict[int, LiveResult] = {}
+    seen: dict[tuple[str, str, int, str, str], Check] = {}
+    for index, check in enumerate(checks):
+        reason = refusal(check, trust)
+        if reason is not None:
+            out[index] = withheld(check, reason)
+            continue
+        key = _login_key(check, check.login, env)
+        if key is None or check.send_to or check.round_trip is not None:
+            continue  # a check that also sends does more than log in: never folded into another
+        if key in seen:
+            out[index] = duplicate(check, seen[key])
+        else:
+            seen[key] = check
+    return out
+
+
+def _login_key(check: Check, login: Login | None, env: Mapping[str, str]) -> tuple[str, str, int, str, str] | None:
+    if login is None:
+        return None
+    return (check.protocol, check.host, check.port, login.username, env.get(login.env, ""))
+
+
+def require_hosts(checks: list[Check], trust: Trust) -> None:
+    """Deny by default: a run that names no trusted host stops before any connection, saying what to pass."""
+    if trust.names_hosts or not checks:
+        return
+    targets: dict[tuple[str, int], list[str]] = {}
+    for check in checks:
+        targets.setdefault((check.host, check.port), []).append(f"{check.protocol} {check.account}")
+        if check.round_trip is not None:
+            model = check.round_trip.entry.model
+            targets.setdefault((normalize_host(model.host), model.effective_port), []).append(
+                f"smtp {check.round_trip.entry.id} (round trip)"
+            )
+    lines = [f"  {host}:{port} ({', '.join(dict.fromkeys(who))})" for (host, port), who in sorted(targets.items())]
+    hosts = sorted({host for host, _ in targets})
+    flags = " ".join(f"--allow-host {host}" for host in hosts)
+    raise UsageError(
+        "verify contacts no host the run does not trust, and this run names none. It would contact:\n"
+        + "\n".join(lines)
+        + f"\nTo trust them, pass: {flags}\n"
+        + f"  (in a workflow: MAILCFG_ALLOW_HOST='{' '.join(hosts)}'); for YAML you wrote yourself: --allow-any-host"
+    )
+
+
+def require_budget(checks: list[Check], screened: Mapping[int, LiveResult], max_checks: int) -> None:
+    """A plan larger than ``--max-checks`` stops before any connection (a sprayed password, a mass mailing)."""
+    count = len(checks) - len(screened)
+    if count > max_checks:
+        raise UsageError(
+            f"verify would make {count} checks, more than --max-checks {max_checks}; nothing was contacted."
+            f" If the set really is that large: --max-checks {count}"
+        )
