@@ -1,21 +1,34 @@
-"""The check was not run because its host matches no `--allow-host` pattern.
+"""A live check was withheld by the run's trust settings; the message names the flag that would allow it.
 
-In a pull-request check the YAML comes from the pull request: without this guard, a change that points
-`host:` at a server of the author's choosing would receive the real password. With `--allow-host`
-(repeatable, glob patterns like `*.example.com`), mailcfg sends credentials only to matching hosts; for
-any other host it does not even connect.
+In a pull-request check the YAML comes from the pull request while the job holds real secrets, so what a run
+trusts comes only from its command line and the `MAILCFG_ALLOW_*` variables of the job, never from a file the
+pull request can change. A withheld check is not contacted at all (not even resolved in DNS):
 
-Fails (with `--allow-host '*.example.com'`):
+- its host (or the smtp host a `--round-trip` sends through) matches no `--allow-host` pattern (exact names,
+  `*.domain`, IP addresses and CIDR ranges); a run that names no host at all stops with exit 2 instead;
+- its password variable matches no `--allow-env` pattern (the variable is not even read);
+- it would log in over `encryption: none`: `allow_insecure: true` in the YAML also needs `--allow-insecure HOST`;
+- `--send-test` or `--round-trip` would send to an address no `--allow-recipient` pattern matches.
+
+A `MAILCFG_ALLOW_*` line in an `--env-file` is reported here too (as a warning) and ignored.
+
+Fails (with `--allow-host '*.example.com' --allow-env 'MAILCFG_*'`):
 
     host: mail.attacker.example.net
+    credentials:
+      username: info@example.com
+      password: {env: GITHUB_TOKEN}
 
 Passes:
 
     host: mail.example.com
+    credentials:
+      username: info@example.com
+      password: {env: MAILCFG_IMAP_INFO_PASSWORD}
 """
 
 from validator.finding import Severity
 
 ID = "MC511"
 SEVERITY = Severity.ERROR
-TITLE = "host not allowed by --allow-host"
+TITLE = "withheld by the run's trust settings"
