@@ -2,7 +2,9 @@
 
 The workflow files are validated against GitHub's and GitLab's schemas as bundled by check-jsonschema
 (no network: the subprocesses get a dead proxy, so a download attempt would fail the test). The hook is
-installed and run by pre-commit itself, from a copy of the working tree, once per session.
+installed and run by pre-commit itself, from a copy of the working tree, once per session. The action's
+scripts are run by bash as the runner would, with a recording fake `mailcfg`. The docs' verify examples
+pass the trust settings (`--allow-host`, `--allow-env`) that the README's safety section asks for.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,14 +28,17 @@ from validator.reporters import FORMATS
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "integrations"
 DOCS = ROOT / "docs" / "integrations.md"
+README = ROOT / "README.md"
+CHANGELOG = ROOT / "CHANGELOG.md"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 ACTION = ROOT / "action.yml"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 EXAMPLE_WORKFLOW = FIXTURES / "github-workflow.yml"
+EXAMPLE_VERIFY_WORKFLOW = FIXTURES / "github-verify-workflow.yml"
 EXAMPLE_PRE_COMMIT = FIXTURES / "pre-commit-config.yaml"
 EXAMPLE_GITLAB = FIXTURES / "gitlab-ci.yml"
 
-WORKFLOWS = (CI, EXAMPLE_WORKFLOW)
+WORKFLOWS = (CI, EXAMPLE_WORKFLOW, EXAMPLE_VERIFY_WORKFLOW)
 GITHUB_FILES = (ACTION, *WORKFLOWS)
 # The one write permission any of them may ask for, and where: upload-sarif needs it, and the docs say why.
 ALLOWED_WRITES = {(EXAMPLE_WORKFLOW.name, "mailcfg"): {"security-events"}}
@@ -83,6 +89,8 @@ def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[st
         (CI, "custom.github-workflows-require-timeout"),
         (EXAMPLE_WORKFLOW, "vendor.github-workflows"),
         (EXAMPLE_WORKFLOW, "custom.github-workflows-require-timeout"),
+        (EXAMPLE_VERIFY_WORKFLOW, "vendor.github-workflows"),
+        (EXAMPLE_VERIFY_WORKFLOW, "custom.github-workflows-require-timeout"),
         (EXAMPLE_GITLAB, "vendor.gitlab-ci"),
     ],
     ids=lambda value: value.name if isinstance(value, Path) else value,
@@ -119,7 +127,9 @@ def _code_blocks(text: str) -> list[str]:
     return [match[1] for match in re.finditer(r"(?ms)^```[a-z]*\n(.*?)^```$", text)]
 
 
-@pytest.mark.parametrize("fixture", [EXAMPLE_PRE_COMMIT, EXAMPLE_WORKFLOW, EXAMPLE_GITLAB], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "fixture", [EXAMPLE_PRE_COMMIT, EXAMPLE_WORKFLOW, EXAMPLE_VERIFY_WORKFLOW, EXAMPLE_GITLAB], ids=lambda p: p.name
+)
 def test_docs_show_the_tested_example_verbatim(fixture: Path) -> None:
     assert fixture.read_text(encoding="utf-8") in _code_blocks(DOCS.read_text(encoding="utf-8"))
 
@@ -135,7 +145,8 @@ def test_docs_hook_table_matches_the_hook() -> None:
 def test_docs_action_inputs_match_the_action() -> None:
     inputs = _load(ACTION)["inputs"]
     docs = DOCS.read_text(encoding="utf-8")
-    rows = dict(re.findall(r"(?m)^\| `([a-z-]+)` \| (`[^`]*`|\(empty\)) \|", docs.split("### The mailcfg action")[1]))
+    section = docs.split("\n### The mailcfg action\n")[1].split("\n#")[0]
+    rows = dict(re.findall(r"(?m)^\| `([a-z-]+)` \| (`[^`]*`|\(empty\)) \|", section))
     assert set(rows) == set(inputs)
     for name, spec in inputs.items():
         assert rows[name] == (f"`{spec['default']}`" if spec["default"] else "(empty)"), name
@@ -145,6 +156,150 @@ def test_docs_name_only_formats_the_cli_has() -> None:
     docs = DOCS.read_text(encoding="utf-8")
     named = set(re.findall(r"--format[ =]([a-z]+)", docs))
     assert named == set(FORMATS)
+
+
+# --- verify in CI: the README's safety section, the docs' examples, the changelog ---------------------------
+
+
+def _readme_section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    assert f"\n{title}\n" in text, title
+    return text.split(f"\n{title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_safety_section_follows_the_live_checks() -> None:
+    headings = re.findall(r"(?m)^## .+$", README.read_text(encoding="utf-8"))
+    index = headings.index("## Live checks: `mailcfg verify`")
+    assert headings[index + 1] == "## Safety: running on a pull request"
+
+
+def test_readme_safety_section_covers_the_threat_model() -> None:
+    section = _readme_section("## Safety: running on a pull request")
+    for attack in (
+        "Send any environment variable to any host",
+        "/proc/self/environ",
+        "Inject IMAP",
+        "Port-scan from CI",
+        "Spray one password over many usernames",
+        "Forge CI annotations",
+    ):
+        assert attack in section, attack
+    assert "`--allow-env 'MAILCFG_*'`" in section
+    assert "pull_request_target" in section
+
+
+def test_readme_trust_table_matches_the_action() -> None:
+    """The README's table pairs each option with the variable the action sets from the input of that name."""
+    section = _readme_section("## Safety: running on a pull request")
+    row = r"(?m)^\| [^|]+ \| `--([a-z-]+)(?: PATTERN)?` \| `(MAILCFG_[A-Z_]+)(?:=1)?` \| [^|]+ \|$"
+    rows = re.findall(row, section)
+    expected = dict(TRUST_VARIABLES)
+    expected["allow-any-host"] = "MAILCFG_ALLOW_ANY_HOST"
+    assert dict(rows) == expected
+    assert "`--max-checks N` (default 200)" in section
+    verify_options = _readme_section("## Live checks: `mailcfg verify`")
+    for name in TRUST_INPUTS:
+        assert f"| `--{name}" in verify_options, name
+    assert re.search(r"(?m)^\| MC511 \| error \| `verify`: withheld by the run's trust settings", README.read_text())
+
+
+def _verify_commands(text: str) -> list[str]:
+    """Every `mailcfg verify` command line of the code blocks, continuation lines joined.
+
+    Not a step's `name:`, and not the usage synopsis (`mailcfg verify [PATH ...]`), which is checked apart.
+    """
+    commands = []
+    for block in _code_blocks(text):
+        for line in block.replace("\\\n", " ").splitlines():
+            if re.search(r"\bmailcfg verify\b(?! \[)", line) and not re.match(r"\s*(- )?name:", line):
+                commands.append(line)
+    return commands
+
+
+@pytest.mark.parametrize("path", [README, DOCS], ids=lambda p: p.name)
+def test_every_verify_example_names_the_hosts_it_trusts(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    commands = _verify_commands(text)
+    assert commands
+    for command in commands:
+        assert re.search(r"--allow-(any-)?host\b", command), command
+    for block in _code_blocks(text):
+        if "mailcfg verify [PATH" in block:
+            assert "--allow-host PATTERN, or --allow-any-host" in block, block
+
+
+@pytest.mark.parametrize("path", [README, DOCS], ids=lambda p: p.name)
+def test_ci_examples_pass_allow_host_and_allow_env(path: Path) -> None:
+    """Every workflow (YAML) example that runs verify limits the hosts and the secrets, and says why nearby."""
+    text = path.read_text(encoding="utf-8")
+    blocks = [block for block in _code_blocks(text) if "mailcfg verify" in block or "command: verify" in block]
+    workflows = [block for block in blocks if re.search(r"(?m)^\s*(- )?(name|uses|run):", block)]
+    assert workflows
+    for block in workflows:
+        if "command: verify" in block:
+            assert re.search(r"(?m)^\s+allow-host: \S", block), block
+            assert re.search(r"(?m)^\s+allow-env: MAILCFG_\*$", block), block
+        else:
+            commands = _verify_commands(f"```\n{block}```\n")
+            assert commands, block
+            for command in commands:
+                assert "--allow-host " in command, command
+                assert "--allow-env 'MAILCFG_*'" in command, command
+    assert "GITHUB_TOKEN" in text, "the reason for --allow-env"
+
+
+def _step_fragments(text: str) -> list[str]:
+    """The code blocks that are a list of workflow steps, not a whole workflow."""
+    return [block for block in _code_blocks(text) if re.match(r"\s+- (name|uses): ", block)]
+
+
+@pytest.mark.parametrize("path", [README, DOCS], ids=lambda p: p.name)
+def test_docs_step_examples_validate_as_a_workflow(tmp_path: Path, path: Path) -> None:
+    """Step-only examples, put into a minimal workflow, pass GitHub's schema and splice nothing into a script."""
+    fragments = _step_fragments(path.read_text(encoding="utf-8"))
+    assert fragments
+    steps = [step for fragment in fragments for step in yaml.safe_load(fragment)]
+    assert all("${{" not in step.get("run", "") for step in steps)
+    workflow = {
+        "name": "examples",
+        "on": "push",
+        "permissions": {"contents": "read"},
+        "jobs": {"examples": {"runs-on": "ubuntu-latest", "timeout-minutes": 10, "steps": steps}},
+    }
+    target = tmp_path / "examples.yml"
+    target.write_text(yaml.safe_dump(workflow, sort_keys=False), encoding="utf-8")
+    for schema in ("vendor.github-workflows", "custom.github-workflows-require-timeout"):
+        run = _check_jsonschema(schema, target)
+        assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_docs_explain_pull_request_target() -> None:
+    docs = DOCS.read_text(encoding="utf-8")
+    section = docs.split("\n### Live checks in a pull request\n", 1)[1].split("\n## ", 1)[0]
+    assert "**`pull_request`, not `pull_request_target`.**" in section
+    assert "Never run `mailcfg verify` with secrets on `pull_request_target`" in section
+    assert EXAMPLE_VERIFY_WORKFLOW.read_text(encoding="utf-8") in _code_blocks(section)
+    assert "pull_request_target" not in _load(EXAMPLE_VERIFY_WORKFLOW)[True]  # `on:` is YAML 1.1's True
+
+
+def test_changelog_breaking_changes_show_the_command_line_before_and_after() -> None:
+    text = CHANGELOG.read_text(encoding="utf-8")
+    assert text.startswith("# Changelog\n")
+    unreleased = text.split("\n## [Unreleased]\n", 1)[1].split("\n## [", 1)[0]
+    headings = re.findall(r"(?m)^### (.+)$", unreleased)
+    assert headings[0] == "Breaking changes"
+    assert "Security" in headings
+    breaking = unreleased.split("### Breaking changes\n", 1)[1].split("\n### ", 1)[0]
+    entries = re.split(r"(?m)^- ", breaking)[1:]
+    assert len(entries) >= 7
+    for entry in entries:
+        blocks = _code_blocks(textwrap.dedent(entry.split("\n", 1)[1]))
+        assert any("# before" in block and "# after" in block for block in blocks), entry.splitlines()[0]
+    for name in TRUST_INPUTS:
+        assert f"--{name}" in breaking + unreleased, name
+    assert "MC511" in breaking
+    assert "MAILCFG_SMTP_PASSWORD" in breaking
+    assert "[Unreleased]: https://github.com/mailcfg/mailcfg/compare/" in text
 
 
 # --- structure of the workflows and the action -----------------------------------------------------------
@@ -223,10 +378,37 @@ def test_no_expression_is_spliced_into_a_script(path: Path) -> None:
 
 def test_action_has_the_documented_inputs_and_is_composite() -> None:
     action = _load(ACTION)
-    assert set(action["inputs"]) == {"paths", "format", "sarif-file", "version", "strict"}
+    assert set(action["inputs"]) == {"command", "paths", "format", "sarif-file", "version", "strict", *TRUST_INPUTS}
     assert action["inputs"]["format"]["default"] == "github"
+    assert action["inputs"]["command"]["default"] == "check"
+    assert action["inputs"]["allow-any-host"]["default"] == "false"
+    assert all(action["inputs"][name]["default"] == "" for name in TRUST_VARIABLES)
+    assert action["inputs"]["max-checks"]["default"] == ""
     assert action["runs"]["using"] == "composite"
     assert all(step.get("shell") == "bash" for _, step in _steps(ACTION) if "run" in step)
+
+
+# The action's trust inputs; the list-valued ones reach mailcfg as these variables (the CLI's contract).
+TRUST_VARIABLES = {
+    "allow-host": "MAILCFG_ALLOW_HOST",
+    "allow-env": "MAILCFG_ALLOW_ENV",
+    "allow-recipient": "MAILCFG_ALLOW_RECIPIENT",
+    "allow-insecure": "MAILCFG_ALLOW_INSECURE",
+}
+TRUST_INPUTS = (*TRUST_VARIABLES, "allow-any-host", "max-checks")
+ALL_TRUST_VARIABLES = (*TRUST_VARIABLES.values(), "MAILCFG_ALLOW_ANY_HOST")
+
+
+def test_action_passes_each_trust_input_as_its_variable() -> None:
+    """Both steps that see the trust inputs map each to the MAILCFG_ALLOW_* variable mailcfg reads."""
+    expected = {variable: f"${{{{ inputs.{name} }}}}" for name, variable in TRUST_VARIABLES.items()}
+    expected["MAILCFG_ALLOW_ANY_HOST"] = "${{ inputs.allow-any-host }}"
+    for name in ("Check the inputs", "Run mailcfg"):
+        env = _action_step(name)["env"]
+        assert {key: value for key, value in env.items() if key.startswith("MAILCFG_ALLOW_")} == expected, name
+        assert env["MAILCFG_COMMAND"] == "${{ inputs.command }}"
+    names = [step.get("name") for _, step in _steps(ACTION)]
+    assert names.index("Check the inputs") < names.index("Install mailcfg") < names.index("Run mailcfg")
 
 
 # --- the action's scripts, run by bash as the runner does ------------------------------------------------
@@ -237,9 +419,13 @@ def _action_step(name: str) -> dict[str, Any]:
     return step
 
 
-def _run_action_step(name: str, cwd: Path, bin_dir: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
+def _run_action_step(
+    name: str, cwd: Path, bin_dir: Path, job_env: dict[str, str] | None = None, **inputs: str
+) -> subprocess.CompletedProcess[str]:
+    """One step's script with the inputs mapped through its `env:`; `job_env` is what the job set before."""
     step = _action_step(name)
     env = _clean_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", RUNNER_TEMP=str(cwd / "runner-temp"))
+    env.update(job_env or {})
     for variable, expression in step["env"].items():
         match = re.fullmatch(r"\$\{\{ inputs\.([a-z-]+) \}\}", expression)
         if match:
@@ -250,15 +436,43 @@ def _run_action_step(name: str, cwd: Path, bin_dir: Path, **inputs: str) -> subp
     )
 
 
+def _run_action(
+    cwd: Path, bin_dir: Path, job_env: dict[str, str] | None = None, **inputs: str
+) -> subprocess.CompletedProcess[str]:
+    """The action's steps but the install, in order, stopping at the first that fails (as the runner does).
+
+    The result is the last step's exit code, with the output of every step that ran.
+    """
+    stdout = stderr = ""
+    for name in ("Check the inputs", "Run mailcfg"):
+        run = _run_action_step(name, cwd, bin_dir, job_env, **inputs)
+        stdout, stderr = stdout + run.stdout, stderr + run.stderr
+        if run.returncode != 0:
+            break
+    return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
+
+
 @pytest.fixture
 def recorder(tmp_path: Path) -> Path:
-    """A directory with a fake `mailcfg` that prints its arguments as JSON."""
+    """A directory with a fake `mailcfg` that prints its arguments as JSON (its MAILCFG_ALLOW_* to a file)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "mailcfg"
-    fake.write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n", encoding="utf-8")
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, pathlib, sys\n"
+        "print(json.dumps(sys.argv[1:]))\n"
+        "trust = {k: v for k, v in os.environ.items() if k.startswith('MAILCFG_ALLOW_')}\n"
+        f"pathlib.Path({str(bin_dir / 'trust.json')!r}).write_text(json.dumps(trust))\n",
+        encoding="utf-8",
+    )
     fake.chmod(0o755)
     return bin_dir
+
+
+def _trust(recorder: Path) -> dict[str, str]:
+    """The MAILCFG_ALLOW_* variables the fake mailcfg saw."""
+    return json.loads((recorder / "trust.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize(
@@ -293,15 +507,16 @@ def recorder(tmp_path: Path) -> Path:
 def test_action_passes_inputs_as_arguments(
     tmp_path: Path, recorder: Path, inputs: dict[str, str], expected: list[str]
 ) -> None:
-    run = _run_action_step("Run mailcfg check", tmp_path, recorder, **inputs)
+    run = _run_action(tmp_path, recorder, **inputs)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == expected
+    assert _trust(recorder) == {}
 
 
 def test_action_inputs_cannot_inject_shell_code(tmp_path: Path, recorder: Path) -> None:
     (tmp_path / "accounts.yaml").write_text("version: 1\n", encoding="utf-8")  # what `*` would glob to
     paths = "$(touch injected-1) `touch injected-2` * ; touch injected-3"
-    run = _run_action_step("Run mailcfg check", tmp_path, recorder, paths=paths, **{"sarif-file": "a b;$(x)"})
+    run = _run_action(tmp_path, recorder, paths=paths, **{"sarif-file": "a b;$(x)"})
     assert run.returncode == 0, run.stderr
     words = ["$(touch", "injected-1)", "`touch", "injected-2`", "*", ";", "touch", "injected-3"]
     assert json.loads(run.stdout) == ["check", "--format", "github", "--format", "sarif:a b;$(x)", "--", *words]
@@ -311,7 +526,13 @@ def test_action_inputs_cannot_inject_shell_code(tmp_path: Path, recorder: Path) 
 @pytest.mark.parametrize(
     ("step", "inputs", "message"),
     [
-        ("Run mailcfg check", {"strict": "yes"}, "input 'strict' must be true or false"),
+        ("Check the inputs", {"strict": "yes"}, "input 'strict' must be true or false"),
+        ("Check the inputs", {"command": "deploy"}, "input 'command' must be check or verify"),
+        ("Check the inputs", {"command": "verify; touch injected"}, "input 'command' must be check or verify"),
+        ("Check the inputs", {"command": "verify", "allow-any-host": "yes"}, "input 'allow-any-host' must be"),
+        ("Check the inputs", {"max-checks": "0"}, "input 'max-checks' must be a whole number"),
+        ("Check the inputs", {"max-checks": "10 --allow-any-host"}, "input 'max-checks' must be a whole number"),
+        ("Check the inputs", {"max-checks": "$(touch injected)"}, "input 'max-checks' must be a whole number"),
         ("Install mailcfg", {"version": "1.0 --index-url=http://example.com"}, "input 'version' is not a version"),
         ("Install mailcfg", {"version": "$(touch injected)"}, "input 'version' is not a version"),
     ],
@@ -324,6 +545,107 @@ def test_action_refuses_bad_inputs(
     assert f"::error title=mailcfg::{message}" in run.stdout
     assert not (tmp_path / "runner-temp").exists(), "refused before anything was installed"
     assert not list(tmp_path.glob("injected*"))
+
+
+VERIFY_NEEDS_HOSTS = "::error title=mailcfg::command 'verify' needs the input 'allow-host'"
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {},
+        {"allow-host": ""},
+        {"allow-host": " ,\n\t, "},  # only separators: no host
+        {"allow-any-host": "false"},
+        {"allow-env": "MAILCFG_*", "allow-recipient": "*@example.com", "allow-insecure": "relay.example.com"},
+    ],
+    ids=["no-input", "empty", "separators-only", "any-host-false", "other-settings-only"],
+)
+def test_action_verify_without_allow_host_fails_before_installing(
+    tmp_path: Path, recorder: Path, inputs: dict[str, str]
+) -> None:
+    run = _run_action_step("Check the inputs", tmp_path, recorder, command="verify", **inputs)
+    assert run.returncode == 2, run.stdout + run.stderr
+    (line,) = [line for line in run.stdout.splitlines() if line.startswith("::error")]
+    assert line.startswith(VERIFY_NEEDS_HOSTS), line
+    assert "'allow-any-host: true'" in line
+    assert not (tmp_path / "runner-temp").exists(), "refused before anything was installed"
+    # The whole action stops there: mailcfg never runs.
+    run = _run_action(tmp_path, recorder, command="verify", **inputs)
+    assert run.returncode == 2
+    assert not (recorder / "trust.json").exists()
+
+
+def test_action_verify_ignores_the_jobs_own_trust_variables(tmp_path: Path, recorder: Path) -> None:
+    """The trust settings come from the action's inputs only; a MAILCFG_ALLOW_HOST on the job does not count."""
+    job_env = {"MAILCFG_ALLOW_HOST": "smtp.example.com", "MAILCFG_ALLOW_ANY_HOST": "1"}
+    run = _run_action(tmp_path, recorder, job_env, command="verify")
+    assert run.returncode == 2
+    assert VERIFY_NEEDS_HOSTS in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("inputs", "args", "trust"),
+    [
+        (
+            {"allow-host": "smtp.example.com imap.example.com", "allow-env": "MAILCFG_*"},
+            ["verify", "--format", "github", "--"],
+            {"MAILCFG_ALLOW_HOST": "smtp.example.com imap.example.com", "MAILCFG_ALLOW_ENV": "MAILCFG_*"},
+        ),
+        (
+            {"allow-any-host": "true"},
+            ["verify", "--format", "github", "--"],
+            {"MAILCFG_ALLOW_ANY_HOST": "1"},
+        ),
+        (
+            {
+                "allow-host": "*.example.com,\n203.0.113.0/24",
+                "allow-any-host": "False",
+                "allow-env": "MAILCFG_*",
+                "allow-recipient": "*@example.com",
+                "allow-insecure": "relay.example.com",
+                "max-checks": "500",
+                "paths": "accounts/",
+                "strict": "true",
+            },
+            ["verify", "--max-checks", "500", "--format", "github", "--strict", "--", "accounts/"],
+            {
+                "MAILCFG_ALLOW_HOST": "*.example.com,\n203.0.113.0/24",
+                "MAILCFG_ALLOW_ENV": "MAILCFG_*",
+                "MAILCFG_ALLOW_RECIPIENT": "*@example.com",
+                "MAILCFG_ALLOW_INSECURE": "relay.example.com",
+            },
+        ),
+    ],
+    ids=["hosts-and-env", "any-host", "all-inputs"],
+)
+def test_action_verify_passes_the_trust_settings_as_variables(
+    tmp_path: Path, recorder: Path, inputs: dict[str, str], args: list[str], trust: dict[str, str]
+) -> None:
+    """Exactly the given settings reach mailcfg, as MAILCFG_ALLOW_* (never as arguments, never glob-expanded)."""
+    (tmp_path / "MAILCFG_x").write_text("", encoding="utf-8")  # what an unquoted MAILCFG_* would expand to
+    job_env = {"MAILCFG_ALLOW_RECIPIENT": "*@attacker.example"}  # replaced by the (empty) input
+    run = _run_action(tmp_path, recorder, job_env, command="verify", **inputs)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "::error" not in run.stdout
+    assert json.loads(run.stdout.splitlines()[-1]) == args
+    assert _trust(recorder) == trust
+
+
+def test_action_trust_inputs_cannot_inject_shell_code(tmp_path: Path, recorder: Path) -> None:
+    hostile = {name: f"$(touch injected-{name}) `touch injected-b-{name}`;touch injected-c" for name in TRUST_VARIABLES}
+    run = _run_action(tmp_path, recorder, command="verify", **hostile)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _trust(recorder) == {variable: hostile[name] for name, variable in TRUST_VARIABLES.items()}
+    assert not list(tmp_path.glob("injected*"))
+
+
+def test_action_check_warns_that_trust_inputs_are_for_verify(tmp_path: Path, recorder: Path) -> None:
+    run = _run_action(tmp_path, recorder, **{"allow-host": "smtp.example.com", "allow-any-host": "true"})
+    assert run.returncode == 0, run.stderr
+    assert "::warning title=mailcfg::the inputs allow-host" in run.stdout
+    assert json.loads(run.stdout.splitlines()[-1]) == ["check", "--format", "github", "--"]
+    assert _trust(recorder) == {}, "check gets no trust settings"
 
 
 @pytest.fixture
@@ -340,7 +662,7 @@ def real_mailcfg(tmp_path: Path) -> Path:
 def test_action_check_step_annotates_and_writes_sarif(tmp_path: Path, real_mailcfg: Path) -> None:
     workspace = tmp_path / "workspace"
     shutil.copytree(FIXTURES / "accounts-broken", workspace)
-    run = _run_action_step("Run mailcfg check", workspace, real_mailcfg, **{"sarif-file": "mailcfg.sarif"})
+    run = _run_action_step("Run mailcfg", workspace, real_mailcfg, **{"sarif-file": "mailcfg.sarif"})
     assert run.returncode == 1, run.stderr
     assert "::error file=accounts/users/anna.yaml,line=12,col=15,title=MC201::" in run.stdout
     sarif = json.loads((workspace / "mailcfg.sarif").read_text(encoding="utf-8"))
@@ -351,7 +673,7 @@ def test_action_check_step_annotates_and_writes_sarif(tmp_path: Path, real_mailc
 def test_action_check_step_passes_a_good_set(tmp_path: Path, real_mailcfg: Path) -> None:
     workspace = tmp_path / "workspace"
     shutil.copytree(FIXTURES / "accounts-good", workspace)
-    run = _run_action_step("Run mailcfg check", workspace, real_mailcfg, strict="true")
+    run = _run_action_step("Run mailcfg", workspace, real_mailcfg, strict="true")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "::error" not in run.stdout
     assert "::warning" not in run.stdout
