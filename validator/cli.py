@@ -6,6 +6,7 @@ imported by the commands that need them, so ``--version`` and ``--help`` start f
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +27,16 @@ if TYPE_CHECKING:
     from validator.model import AccountSet
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 1, 2, 130, 70
+# An hour per check is already far past any mail server's own timeouts; the cap keeps the arithmetic finite.
+MAX_TIMEOUT = 3600.0
+# Larger than any account file; beyond it a MiB count overflows the platform's file offsets.
+MAX_FILE_SIZE_MIB = 16384
+
+
+def _finite(value: float, option: str) -> float:
+    if math.isnan(value):  # NaN passes every range comparison
+        raise click.BadParameter(f"{option} must be a number of seconds, not NaN")
+    return value
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,7 +67,10 @@ _COMMON = (
     click.option("--no-config", is_flag=True, help="Use no configuration file."),
     click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too)."),
     click.option(
-        "--max-file-size", type=click.IntRange(min=1), metavar="MIB", help="Refuse larger files (default 32)."
+        "--max-file-size",
+        type=click.IntRange(min=1, max=MAX_FILE_SIZE_MIB),
+        metavar="MIB",
+        help="Refuse larger files (default 32).",
     ),
     click.option("--max-findings", type=click.IntRange(min=0), metavar="N", help="Report at most N findings."),
     click.option("--max-list-items", type=click.IntRange(min=1), metavar="N", help="Refuse longer lists (200,000)."),
@@ -98,7 +112,8 @@ def check(
 @_common
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0.1, max=MAX_TIMEOUT),
+    callback=lambda _ctx, _param, value: _finite(value, "--timeout"),
     default=30.0,
     show_default=True,
     metavar="SECONDS",
@@ -190,6 +205,8 @@ def verify(
     from validator.live import VerifyOptions
 
     targets = _targets(formats, output)
+    if ca_file is not None:
+        _check_ca_file(ca_file)
     trusted = trust.from_settings(
         hosts=allow_hosts,
         any_host=allow_any_host,
@@ -227,6 +244,18 @@ def verify(
         click.echo(f"mailcfg: interrupted; {len(result.live)} checks had finished", err=True)
         return EXIT_INTERRUPTED
     return result.exit_code(strict)
+
+
+def _check_ca_file(path: str) -> None:
+    """One clear usage error before any connection, instead of one TLS failure per check."""
+    import ssl
+
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=path)
+    except (ssl.SSLError, ValueError):
+        raise UsageError(f"--ca-file {path}: holds no PEM certificate") from None
+    except OSError as error:
+        raise PathError(f"--ca-file {path}: {error.strerror or error}") from None
 
 
 def _progress(done: int, total: int) -> None:
@@ -496,7 +525,10 @@ def _emit(report: str, output: str | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and map every outcome to one exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or bool(os.environ.get("MAILCFG_DEBUG"))
+    # `--debug` works before or after the command name, as the internal-error message says to add it.
+    end = args.index("--") if "--" in args else len(args)
+    debug = "--debug" in args[:end] or bool(os.environ.get("MAILCFG_DEBUG"))
+    args = [arg for arg in args[:end] if arg != "--debug"] + args[end:]
     try:
         code = cli.main(args=args, prog_name="mailcfg", standalone_mode=False)
     except click.exceptions.Abort:

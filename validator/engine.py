@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 DEFAULT_PATH = "accounts.yaml"
 LIVE_PREFIX = "MC5"
+# A check the run's trust settings withheld always fails the run: a `.mailcfg.yaml` from the pull request
+# must not turn "nothing was verified" into a green check by ignoring, deselecting or downgrading MC511.
+UNSUPPRESSIBLE = frozenset({"MC511"})
 
 
 @dataclass(frozen=True)
@@ -194,13 +197,15 @@ def _finish(
 ) -> Result:
     """Severity overrides, suppression layers and a stable order."""
     config = options.config
-    findings = [_severity(item, config) for item in findings]
+    fixed = [item for item in findings if item.rule in UNSUPPRESSIBLE and item.severity is Severity.ERROR]
+    findings = [_severity(item, config) for item in findings if item not in fixed]
     active, suppressed = suppress.apply(
         findings,
         {source.name: source.text for source in files},
         _layers(options),
         {source.name: source.path for source in files if source.path},
     )
+    active += fixed
     order = {source.name: index for index, source in enumerate(files)}
 
     def key(item: Finding) -> tuple[int, str, int, int, str, str]:
@@ -258,20 +263,44 @@ def environment(base: Mapping[str, str], env_file: str | None) -> dict[str, str]
     """The variables secrets are looked up in: ``base`` over the dotenv file (set variables win).
 
     The file never sets a trust setting: its ``MAILCFG_ALLOW_*`` lines are dropped (see :func:`env_file_trust`).
+    A file that is not UTF-8 or has a line that is no assignment is a usage error naming the file and line,
+    never a value quietly lost.
     """
     if env_file is None:
         return dict(base)
+    import io
+
     from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
 
     from validator.trust import PREFIX
 
-    try:
-        with open(env_file, encoding="utf-8") as stream:
-            loaded = dotenv_values(stream=stream)
-    except OSError as error:
-        raise UsageError(f"--env-file {env_file}: {error.strerror or error}") from None
+    text = _env_text(env_file)
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise UsageError(
+                f"--env-file {env_file}, line {binding.original.line}: not a NAME=value line"
+                " (quote values with spaces; close every quote)"
+            )
+    loaded = dotenv_values(stream=io.StringIO(text))
     kept = {k: v for k, v in loaded.items() if v is not None and not k.startswith(PREFIX)}
     return {**kept, **base}
+
+
+def _env_text(env_file: str) -> str:
+    try:
+        with open(env_file, "rb") as stream:
+            raw = stream.read()
+    except OSError as error:
+        raise UsageError(f"--env-file {env_file}: {error.strerror or error}") from None
+    # PowerShell 5 writes UTF-16 by default (`echo A=1 > .env`): a BOM, or a NUL after every ASCII letter.
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:64]:
+        raise UsageError(f"--env-file {env_file} is UTF-16; save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise UsageError(f"--env-file {env_file}, line {line}: not UTF-8; save the file as UTF-8") from None
 
 
 def env_file_trust(env_file: str | None) -> tuple[Finding, ...]:

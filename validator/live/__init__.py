@@ -35,6 +35,7 @@ def verify(
     from validator.live.policy import require_budget, require_hosts, screen
     from validator.live.runner import run_all
 
+    _known_ids(accounts, options.only)
     checks = plan(accounts, options)
     require_hosts(checks, options.trust)
     finished = screen(checks, options.trust, env)
@@ -46,3 +47,15 @@ def verify(
         # The running checks were cancelled and cleaned up (round-trip messages deleted) on the way out.
         raise Interrupted([finished[index] for index in sorted(finished)]) from None
     return [finished[index] for index in range(len(checks))]
+
+
+def _known_ids(accounts: AccountSet, only: tuple[str, ...]) -> None:
+    """``--only`` with an id no entry has would check nothing and pass: a usage error instead."""
+    from validator.errors import UsageError
+    from validator.suggest import did_you_mean
+
+    known = [entry.id for entry in accounts.smtp] + [entry.id for entry in accounts.imap]
+    for name in only:
+        if name not in known:
+            hint = did_you_mean(name, known) or f"the ids are: {', '.join(sorted(known)[:20]) or 'none'}"
+            raise UsageError(f"--only {name!r}: no smtp or imap entry has this id; {hint}")
