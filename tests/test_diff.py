@@ -331,17 +331,26 @@ def test_output_option_writes_the_report_to_a_file(cli: Cli, tmp_path: Path) -> 
 # --- exit code 2 -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("broken_side", ["old", "new"])
-def test_a_side_with_static_errors_exits_2_and_shows_them(cli: Cli, tmp_path: Path, broken_side: str) -> None:
-    texts = {"old": BASE, "new": BASE, broken_side: BROKEN}
-    old, new = pair(tmp_path, texts["old"], texts["new"])
-    spec = old if broken_side == "old" else new
+def test_a_new_side_with_static_errors_exits_2_and_shows_them(cli: Cli, tmp_path: Path) -> None:
+    old, new = pair(tmp_path, BASE, BROKEN)
     for fmt in FORMATS:
         code, out, err = cli("diff", "--format", fmt, old, new)
         assert (code, out) == (2, ""), fmt
-        assert f"{spec}:7:17: error[MC104] 'encryption' of smtp entry 'outgoing' is 'tls'" in err
+        assert f"{new}:7:17: error[MC104] 'encryption' of smtp entry 'outgoing' is 'tls'" in err
         assert "    7 |     encryption: tls\n" in err
-        assert f"mailcfg: error: {spec} has static errors (shown above); fix them before comparing\n" in err
+        assert f"mailcfg: error: {new} has static errors (shown above); fix them before comparing\n" in err
+
+
+def test_an_old_side_with_static_errors_is_compared_anyway(cli: Cli, tmp_path: Path) -> None:
+    """The pull request that fixes a broken file (a plaintext password, say) is exactly the one to review:
+    refusing its diff failed the README's PR-comment workflow there."""
+    old, new = pair(tmp_path, BROKEN, BASE)
+    for fmt in FORMATS:
+        code, out, err = cli("diff", "--format", fmt, old, new)
+        assert code == 1, (fmt, err)
+        assert "outgoing" in out, fmt
+        assert f"{old}:7:17: error[MC104]" in err
+        assert f"{old} (the old side) has static errors (shown above); compared the entries that could be read" in err
 
 
 def test_both_sides_with_static_errors_show_both(cli: Cli, tmp_path: Path) -> None:
@@ -352,7 +361,7 @@ def test_both_sides_with_static_errors_show_both(cli: Cli, tmp_path: Path) -> No
     assert f"{new}:" in err
     assert "error[MC105]" in err
     assert err.index(f"{old}:7:17") < err.index("error[MC105]")
-    assert f"{old} and {new} have static errors" in err
+    assert f"mailcfg: error: {new} has static errors" in err
 
 
 def test_warnings_on_a_side_do_not_stop_the_diff(cli: Cli, tmp_path: Path) -> None:
@@ -506,11 +515,15 @@ def test_unknown_revision_exits_2(cli: Cli, repo: Repo) -> None:
         assert "is neither a path nor a git revision" in err
 
 
-def test_revision_without_account_files_exits_2(cli: Cli, repo: Repo) -> None:
+def test_revision_without_account_files_is_an_empty_set(cli: Cli, repo: Repo) -> None:
+    """The pull request that adds the first accounts: everything is added, and the output says why."""
+    repo.commit({"README": "no accounts yet\n"})
     repo.commit({"accounts/set.yaml": BASE})
-    code, out, err = cli("diff", "HEAD", "HEAD", "--", "elsewhere/")
-    assert (code, out) == (2, "")
-    assert "HEAD: no *.yaml or *.yml file under elsewhere/" in err
+    code, out, err = cli("diff", "HEAD~1", "HEAD", "--", "accounts")
+    assert code == 1, err
+    assert "added" in out
+    assert "removed" not in out
+    assert "HEAD~1 has no account files; compared against an empty set" in err
 
 
 # --- golden markdown --------------------------------------------------------------------------------------

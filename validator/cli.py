@@ -371,31 +371,33 @@ def diff_command(
     """Compare two account sets: OLD and NEW are paths, or git revisions (mailcfg diff origin/main HEAD -- accounts/).
 
     Accounts are compared by id after defaults are applied; renames, field changes and their effect on
-    references are shown, secrets by variable name only. Exit codes: 0 no change, 1 changes, 2 error
-    (including static errors on either side, which are shown).
+    references are shown, secrets by variable name only. A side without account files counts as an empty
+    set; an old side with static errors is compared as far as it could be read (the errors are shown).
+    Exit codes: 0 no change, 1 changes, 2 error (static errors on the new side, which are shown).
     """
     from validator import diff, export
     from validator.reporters import ReportOptions, render
 
     config = _config(config_file, no_config)
-    documents, broken = [], []
-    flawed_only = True
-    for spec in (old, new):  # both sides are checked, so the errors of each are shown in one run
+    documents = []
+    for role, spec in (("old", old), ("new", new)):  # both sides are checked, so the errors of each are shown
         result, accounts = _side(spec, paths, config)
-        if result.summary.errors or accounts.flawed:  # suppressed schema errors still leave entries incomplete
+        if not result.files:
+            click.echo(f"mailcfg diff: {spec} has no account files; compared against an empty set", err=True)
+        elif result.summary.errors or accounts.flawed:  # suppressed schema errors still leave entries incomplete
             click.echo(render("text", result, ReportOptions()), nl=False, err=True)
-            broken.append(spec)
-            flawed_only = flawed_only and not result.summary.errors
-        else:
-            documents.append(export.canonical(accounts))
-    if broken:
-        verb = "has" if len(broken) == 1 else "have"
-        what = (
-            "entries that fail the schema (their findings are suppressed by the configuration)"
-            if flawed_only
-            else "static errors (shown above)"
-        )
-        raise UsageError(f"{' and '.join(broken)} {verb} {what}; fix them before comparing")
+            if role == "new":
+                what = "static errors (shown above)" if result.summary.errors else (
+                    "entries that fail the schema (their findings are suppressed by the configuration)"
+                )
+                raise UsageError(f"{spec} has {what}; fix them before comparing")
+            # The pull request that removes a plaintext password is exactly the one whose old side is broken.
+            click.echo(
+                f"mailcfg diff: {spec} (the old side) has static errors (shown above); compared the entries"
+                " that could be read",
+                err=True,
+            )
+        documents.append(export.canonical(accounts))
     changes = diff.compare(documents[0], documents[1])
     renderer = {"text": diff.render_text, "markdown": diff.render_markdown, "json": diff.render_json}[fmt]
     _emit(renderer(changes), output)

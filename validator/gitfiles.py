@@ -17,8 +17,8 @@ def load_revision(revision: str, paths: tuple[str, ...], limits: Limits) -> tupl
     """The ``*.yaml``/``*.yml`` files under ``paths`` at ``revision`` (paths relative to the current directory)."""
     listing = _git("ls-tree", "-r", "-z", "--name-only", revision, "--", *paths)
     names = sorted(name for name in (listing or b"").decode("utf-8").split("\0") if name.endswith((".yaml", ".yml")))
-    if not names:
-        raise UsageError(f"{revision}: no *.yaml or *.yml file under {' '.join(paths)}")
+    if not names:  # the pull request that adds the first accounts: the caller compares against an empty set
+        return ()
     files = []
     for name in names:
         raw = _git("cat-file", "blob", f"{revision}:./{name}")
