@@ -123,8 +123,9 @@ def _xml(domain: str, imap: Imap, smtp: Smtp, username: str) -> str:
     if smtp.authentication == "none":
         _fields(outgoing, smtp.host, smtp.effective_port, smtp.encryption, "none", None)
     else:
-        shared = smtp.credentials.username if smtp.credentials is not None else username
-        _fields(outgoing, smtp.host, smtp.effective_port, smtp.encryption, "password-cleartext", shared)
+        # Never the shared smtp login: an autoconfig file is public and is for the users' own mail clients,
+        # which log in as themselves (the same placeholder as for imap).
+        _fields(outgoing, smtp.host, smtp.effective_port, smtp.encryption, "password-cleartext", username)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
