@@ -209,6 +209,14 @@ class Connection:
         del self.buffer[: index + 1]
         return line
 
+    def read_exact(self, count: int) -> bytes:
+        """Exactly ``count`` bytes (an IMAP literal); raises :class:`Closed` at EOF or when the server stops."""
+        while len(self.buffer) < count:
+            self._fill(None)
+        data = bytes(self.buffer[:count])
+        del self.buffer[:count]
+        return data
+
     def command(self) -> str:
         line = self.readline().decode("utf-8", "replace")
         self.record.commands.append((line, self.record.tls))
@@ -520,6 +528,114 @@ def drop_in_auth(protocol: str, context: ssl.SSLContext | None, how: str) -> Scr
     return smtp_script if protocol == "smtp" else imap_script
 
 
+def smtp_refusing(context: ssl.SSLContext, reply: Callable[[str], bytes]) -> Script:
+    """A STARTTLS SMTP server that answers every AUTH (after TLS) with ``reply(the AUTH line)``: an echo of the
+    credentials, a multi-line reply with workflow commands and terminal escapes, …"""
+    def script(connection: Connection) -> None:
+        SmtpDialogue(connection, context).run(on_auth=lambda line: connection.send(reply(line)))
+    return script
+
+
+def auth_plain_fields(line: str) -> tuple[str, str]:
+    """(username, password) from ``AUTH PLAIN <base64>`` (an initial response); ("", "") for anything else."""
+    words = line.split()
+    if len(words) != 3:
+        return "", ""
+    parts = base64.b64decode(words[2]).decode("utf-8", "replace").split("\0")
+    return (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+
+
+class ImapMailbox:
+    """An IMAP server good enough for a whole `verify` session, as a script: STARTTLS when ``context`` is given (and
+    no login before it), LOGIN and AUTHENTICATE PLAIN (accepted, or answered by ``refuse(tag, verb)``), CAPABILITY,
+    LIST (INBOX and a \\Sent folder), SELECT, UID SEARCH (finds ``found``), UID STORE, EXPUNGE, UID EXPUNGE, UID MOVE,
+    NOOP, LOGOUT. ``capabilities`` are offered before and after login (``AUTH=PLAIN`` among them or not).
+    ``refuse`` gets the tag and the line that carried the credentials (the LOGIN command, or the AUTHENTICATE
+    response) and returns the whole refusal, so it can echo what it received.
+    ``greeting`` replaces the greeting line. A command that ends in a literal (``{n}``) is answered with a
+    continuation and the literal read; :attr:`literals` keeps them.
+    """
+
+    def __init__(self, capabilities: Iterable[str] = ("IMAP4rev1", "AUTH=PLAIN"), *,
+                 context: ssl.SSLContext | None = None, refuse: Callable[[str, str], bytes] | None = None,
+                 greeting: bytes | None = None, found: Iterable[int] = (7,)) -> None:
+        self.caps = list(capabilities)
+        self.context = context
+        self.refuse = refuse
+        self.greeting = greeting
+        self.found = list(found)
+        self.literals: list[bytes] = []
+
+    def capabilities(self, connection: Connection) -> str:
+        starttls = ["STARTTLS"] if self.context is not None and not connection.record.tls else []
+        return " ".join(self.caps + starttls)
+
+    def __call__(self, connection: Connection) -> None:
+        c = connection
+        c.send(self.greeting or f"* OK [CAPABILITY {self.capabilities(c)}] mailbox ready\r\n".encode())
+        while True:
+            line = c.command()
+            self._literal(c, line)
+            tag, _, rest = line.partition(" ")
+            words = rest.split()
+            verb = " ".join(words[:2]).upper() if words[:1] == ["UID"] else (words[0].upper() if words else "")
+            if verb == "LOGOUT":
+                c.send(f"* BYE bye\r\n{tag} OK done\r\n".encode())
+                return
+            c.send(self._answer(c, tag, verb, words, line))
+
+    def _literal(self, connection: Connection, line: str) -> None:
+        match = re.search(r"\{(\d+)(\+?)\}$", line)
+        if match is None:
+            return
+        if not match.group(2):
+            connection.send(b"+ go ahead\r\n")
+        self.literals.append(connection.read_exact(int(match.group(1))))
+        self._literal(connection, connection.command())  # the rest of the command, maybe another literal
+
+    def _answer(self, c: Connection, tag: str, verb: str, words: list[str], line: str) -> bytes:
+        if verb == "CAPABILITY":
+            return f"* CAPABILITY {self.capabilities(c)}\r\n{tag} OK done\r\n".encode()
+        if verb == "STARTTLS" and self.context is not None and not c.record.tls:
+            c.send(f"{tag} OK Begin TLS negotiation now\r\n".encode())
+            c.start_tls(self.context)
+            return b""
+        if verb in ("LOGIN", "AUTHENTICATE"):
+            if self.context is not None and not c.record.tls:
+                return f"{tag} NO [PRIVACYREQUIRED] STARTTLS first\r\n".encode()
+            if verb == "AUTHENTICATE" and len(words) == 2:
+                c.send(b"+ \r\n")
+                line = c.command()
+            return self.refuse(tag, line) if self.refuse else f"{tag} OK logged in\r\n".encode()
+        if verb == "LIST":
+            return (b'* LIST (\\HasNoChildren) "/" INBOX\r\n* LIST (\\HasNoChildren \\Sent) "/" Sent\r\n'
+                    + f"{tag} OK listed\r\n".encode())
+        if verb in ("SELECT", "EXAMINE"):
+            return (b"* 3 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 1] ok\r\n* FLAGS (\\Deleted \\Seen)\r\n"
+                    + f"{tag} OK [READ-WRITE] selected\r\n".encode())
+        if verb == "UID SEARCH":
+            return f"* SEARCH {' '.join(map(str, self.found))}\r\n{tag} OK searched\r\n".encode()
+        if verb == "UID STORE":
+            return f"* 3 FETCH (UID {words[2]} FLAGS (\\Deleted))\r\n{tag} OK stored\r\n".encode()
+        if verb in ("EXPUNGE", "UID EXPUNGE", "UID MOVE"):
+            return f"* 3 EXPUNGE\r\n{tag} OK done\r\n".encode()
+        if verb in ("NOOP", "ENABLE", "ID"):
+            return f"{tag} OK done\r\n".encode()
+        return f"{tag} BAD not here\r\n".encode()
+
+
+def late_tls(context: ssl.SSLContext, hold: float, then: Script) -> Script:
+    """An implicit-TLS port that lets the client's handshake wait ``hold`` seconds (the ClientHello stays unread),
+    then completes it and runs ``then``: a handshake that ends after a check's deadline, although the client's
+    own socket timeout has not passed."""
+    def script(connection: Connection) -> None:
+        if connection.stopping.wait(hold):
+            raise Closed("stopping")
+        connection.start_tls(context)
+        then(connection)
+    return script
+
+
 # ----------------------------------------------------------------------------------------------- the catalogue
 
 
@@ -671,5 +787,6 @@ def subprocess_env(variables: dict[str, str]) -> dict[str, str]:
     return env
 
 
-__all__ = ["HOST", "TEN_MB", "Closed", "Connection", "ConnectionRecord", "FakeServer", "Message", "Record", "Relay",
-           "credential_forms", "make", "subprocess_env"]
+__all__ = ["HOST", "TEN_MB", "Closed", "Connection", "ConnectionRecord", "FakeServer", "ImapMailbox", "Message",
+           "Record", "Relay", "auth_plain_fields", "credential_forms", "late_tls", "make", "smtp_refusing",
+           "subprocess_env"]

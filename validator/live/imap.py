@@ -5,6 +5,12 @@ the RFC 6154 ``\\Sent`` folder (SPECIAL-USE first, then common names), does STAR
 AUTHENTICATE PLAIN with UTF-8 passwords (imaplib's LOGIN cannot send them). It is blocking, so each
 session runs in a thread; mailcfg connects the socket itself (separate DNS and connect stages) and keeps
 it, so when a check's deadline passes the socket is shut down and the blocked thread returns at once.
+A socket in the middle of its TLS handshake cannot be cut that way (the TLS socket does not exist yet), so
+the worker also looks whether its check was given up before each step that sends: connect, TLS, login.
+
+Two imaplib traps are closed in the IMAP4 subclass: LOGIN sends the username unquoted (a space splits it, a
+line break injects commands), and a literal is read with one ``read(size)`` of whatever size the server
+announced, which a buffered read allocates at once (CPython gh-119511).
 """
 
 from __future__ import annotations
@@ -16,19 +22,25 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from validator.live import tls
 from validator.live.plan import Check
-from validator.live.probe import Probe, certificate_stage
+from validator.live.probe import Probe, certificate_stage, refuse_unsendable
 from validator.live.result import VerifyOptions
 from validator.live.smtp import PROBE_HEADER
+from validator.sanitize import has_control
 
 # What a failed imap operation may raise besides OSError.
 ERRORS: tuple[type[Exception], ...] = (IMAPClientError, imaplib.IMAP4.error)
+# mailcfg reads capabilities, folder names and search results: a literal larger than this is no answer to
+# anything it asks (imaplib's own limit for a line is 1,000,000 bytes), and a session reads at most the budget.
+MAX_LITERAL = 1 << 20
+LITERAL_BUDGET = 8 << 20
+_LOGOUT_LOCK = threading.Lock()
 
 
 class Session:
@@ -39,29 +51,76 @@ class Session:
         self.tls_sock: ssl.SSLSocket | None = None  # after wrapping, the plain socket object no longer owns the fd
         self.client: Any = None
         self.aborted = False
+        # Taken by abort() and by the worker handing over a socket or client: either abort() sees it and cuts
+        # it, or the worker sees the abort and lets go of it itself.
+        self._lock = threading.Lock()
 
     def abort(self) -> None:
         """Unblock the worker thread: shut down whichever socket currently carries the session."""
-        self.aborted = True
+        with self._lock:
+            self.aborted = True
+            client, tls_sock, sock = self.client, self.tls_sock, self.sock
         current = None
-        if self.client is not None:
+        if client is not None:
             with contextlib.suppress(Exception):
-                current = self.client.socket()
-        for sock in (current, self.tls_sock, self.sock):
-            if sock is not None:
+                current = client.socket()
+        for each in (current, tls_sock, sock):
+            if each is not None:
                 with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+                    each.shutdown(socket.SHUT_RDWR)
+
+    def attach(self, name: str, value: Any) -> bool:
+        """Hand the socket or client ``name`` to the watchdog; False if it has given up on the check already."""
+        with self._lock:
+            if self.aborted:
+                return False
+            setattr(self, name, value)
+            return True
+
+    def checkpoint(self, probe: Probe, client: Any = None) -> None:
+        """Go no further if the check was given up (its deadline passed during a step that could not be cut,
+        such as a TLS handshake): nobody waits for this thread any more, and a login now would be unreported.
+        ``client`` is logged out from here: the watchdog may have let go of the session before it existed."""
+        if not self.aborted:
+            return
+        if client is not None:
+            logout(client)
+        probe.fail("stopped: the check had been given up")  # the probe is closed: this only ends the thread
 
 
 def _client_class(session: Session, sock: socket.socket, context: ssl.SSLContext | None, host: str) -> type[Any]:
     """An IMAPClient that uses the socket mailcfg already connected (TLS-wrapped for implicit TLS)."""
 
     class _Connected(imaplib.IMAP4):
+        def __init__(self, host: str, port: int) -> None:
+            self.literal_bytes = 0
+            super().__init__(host, port)
+
         def _create_socket(self, timeout: float | None = None) -> socket.socket:
             if context is None:
                 return sock
-            session.tls_sock = context.wrap_socket(sock, server_hostname=host)
-            return session.tls_sock
+            tls_sock = context.wrap_socket(sock, server_hostname=host)
+            if not session.attach("tls_sock", tls_sock):  # the deadline passed during the handshake
+                tls_sock.close()
+                raise OSError("the check was given up during the TLS handshake")
+            return tls_sock
+
+        def login(self, user: str, password: str) -> tuple[Literal["OK"], list[bytes]]:
+            # imaplib quotes the password only: the username went out as is.
+            typ, data = self._simple_command("LOGIN", quoted(user), quoted(password))
+            if typ != "OK":
+                raise self.error(_text_of(data[-1]))
+            self.state = "AUTH"
+            return "OK", data
+
+        def read(self, size: int) -> bytes:
+            # Only literals are read this way; refuse one before imaplib allocates what the server announced.
+            self.literal_bytes += size
+            if size > MAX_LITERAL or self.literal_bytes > LITERAL_BUDGET:
+                raise self.abort(
+                    f"the server announced a literal of {size:,} bytes; mailcfg reads at most {MAX_LITERAL:,}"
+                )
+            return super().read(size)
 
     class _Client(imapclient.IMAPClient):  # type: ignore[misc]
         def _create_IMAP4(self) -> imaplib.IMAP4:
@@ -81,7 +140,11 @@ def open_session(check: Check, options: VerifyOptions, env: Mapping[str, str], p
         probe.fail(f"host name does not resolve ({error.strerror})", "check `host`")
     probe.ok(", ".join(sorted({str(a[4][0]) for a in addresses})))
     probe.start("connect")
-    sock = session.sock = _connect(probe, addresses, options.timeout)
+    session.checkpoint(probe)
+    sock = _connect(probe, addresses, options.timeout)
+    if not session.attach("sock", sock):
+        sock.close()
+        session.checkpoint(probe)
     probe.ok()
     context = tls.context(options.ca_file)
     probe.start("tls" if implicit else "greeting")
@@ -92,10 +155,13 @@ def open_session(check: Check, options: VerifyOptions, env: Mapping[str, str], p
             host, port=port, ssl=implicit, ssl_context=context, timeout=options.timeout
         )
     except (ssl.SSLError, OSError, IMAPClientError, imaplib.IMAP4.error) as error:
+        sock.close()
+        session.checkpoint(probe)
         _connect_failed(probe, error, host, implicit, session)
     probe.stage_hint = None
-    session.client = client
-    probe.ok("TLS and greeting" if implicit else (client.welcome or b"").decode("utf-8", "replace")[:80])
+    if not session.attach("client", client):
+        session.checkpoint(probe, client)
+    probe.ok("TLS and greeting" if implicit else probe.outside(client.welcome or b"", "greeting", limit=80))
     if implicit:
         _certificate(probe, client, options)
     elif check.encryption == "starttls":
@@ -105,6 +171,7 @@ def open_session(check: Check, options: VerifyOptions, env: Mapping[str, str], p
                 "the server does not offer STARTTLS; mailcfg never falls back to plain text",
                 "the server must offer STARTTLS on this port, or use `encryption: ssl` on its TLS port",
             )
+        session.checkpoint(probe, client)
         try:
             client.starttls(context)
         except (ssl.SSLError, OSError, IMAPClientError, imaplib.IMAP4.error) as error:
@@ -114,10 +181,10 @@ def open_session(check: Check, options: VerifyOptions, env: Mapping[str, str], p
                 probe.fail(message, hint)
             # STARTTLS was offered and answered; what broke is the conversation after it.
             probe.start("greeting")
-            probe.fail(f"unexpected answer around STARTTLS ({_text(error)})", rule="MC502")
+            probe.fail(f"unexpected answer around STARTTLS ({_text(probe, error)})", rule="MC502")
         probe.ok()
         _certificate(probe, client, options)
-    _login(check, env, probe, client)
+    _login(check, env, probe, client, session)
     return client
 
 
@@ -126,21 +193,22 @@ def check_folders(check: Check, probe: Probe, client: Any) -> None:
     try:
         folders = client.list_folders()
     except IMAPClientError as error:
-        probe.fail(f"LIST failed ({_text(error)})")
+        probe.fail(f"LIST failed ({_text(probe, error)})")
     names = [name for _, _, name in folders]
     wanted = getattr(check.entry.model, "sent_folder", "Sent")
+    shown = probe.outside(wanted, "folder name", cut=False)
     if wanted not in names:
         marked = [name for flags, _, name in folders if b"\\Sent" in flags] or [
             client.find_special_folder(imapclient.SENT)
         ]
-        suggestion = next((name for name in marked if name), None)
+        suggestion = next((probe.outside(name, "folder name") for name in marked if name), None)
         hint = (
             f"the server marks '{suggestion}' as the Sent folder: `sent_folder: {suggestion}`"
             if suggestion
-            else f"folders: {', '.join(names[:12])}"
+            else f"folders: {probe.outside(', '.join(names[:12]), 'folder list')}"
         )
-        probe.fail(f"Sent folder '{wanted}' does not exist", hint, at=("sent_folder",))
-    probe.ok(f"{len(names)} folders, Sent folder '{wanted}' found")
+        probe.fail(f"Sent folder '{shown}' does not exist", hint, at=("sent_folder",))
+    probe.ok(f"{len(names)} folders, Sent folder '{shown}' found")
 
 
 def wait_and_delete(client: Any, token: str, deadline: float, stop: threading.Event) -> float | None:
@@ -171,15 +239,26 @@ def delete_probe(client: Any, token: str) -> int:
 
 
 def _delete(client: Any, uids: list[int]) -> None:
+    """Delete the probe message and nothing else.
+
+    A plain EXPUNGE removes every message flagged \\Deleted in INBOX, the user's own among them (their client
+    may not have expunged yet). So the probe message is expunged alone with UID EXPUNGE where UIDPLUS offers
+    it; elsewhere it is only flagged \\Deleted, and the user's client or the server expunges it in time.
+    """
     client.delete_messages(uids)
     if client.has_capability("UIDPLUS"):
         client.uid_expunge(uids)
-    else:
-        client.expunge()
 
 
 def logout(client: Any) -> None:
-    """Log out politely, else just drop the connection; a session that broke may fail either way."""
+    """Log out politely, else just drop the connection; a session that broke may fail either way.
+
+    Once per client: the watchdog and a worker that finds its check given up may both try.
+    """
+    with _LOGOUT_LOCK:
+        if getattr(client, "mailcfg_closed", False):
+            return
+        client.mailcfg_closed = True
     try:
         client.logout()
     except Exception:  # after a failed check any error here only means "already gone"
@@ -218,15 +297,16 @@ def _connect_failed(probe: Probe, error: BaseException, host: str, implicit: boo
             else ("the server is silent, or this port expects TLS from the first byte: `encryption: ssl`")
         )
         probe.fail("no greeting from the server", hint)
-    probe.fail(f"connection failed during the greeting ({_text(error)})")
+    probe.fail(f"connection failed during the greeting ({_text(probe, error)})")
 
 
 def _certificate(probe: Probe, client: Any, options: VerifyOptions) -> None:
     certificate_stage(probe, client.socket().getpeercert(), options.cert_warn_days)
 
 
-def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any) -> None:
-    """Exactly one login attempt: AUTHENTICATE PLAIN when offered (UTF-8 safe), else LOGIN."""
+def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any, session: Session) -> None:
+    """Exactly one login attempt: AUTHENTICATE PLAIN when offered (UTF-8 safe), else LOGIN with both values as
+    quoted strings; never a value with a control character, nor after the check was given up."""
     probe.start("auth")
     login = check.login
     assert login is not None  # imap checks always carry credentials (the schema requires them)
@@ -239,14 +319,18 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any) -> N
     password = env.get(login.env, "")
     if not password:  # the static stage stops a run first (MC306); never send an empty password regardless
         probe.fail(f"environment variable {login.env} is not set; nothing sent", login_entry=True)
+    refuse_unsendable(probe, login.username, password)
+    username = probe.username(login.username)
+    session.checkpoint(probe, client)
     try:
         if client.has_capability("AUTH=PLAIN"):
             client.plain_login(login.username, password)
         elif client.has_capability("LOGINDISABLED"):
             probe.fail("the server refuses LOGIN here and offers no AUTH=PLAIN", login_entry=True)
-        elif not password.isascii():
+        elif not (password.isascii() and login.username.isascii()):
             probe.fail(
-                "the password has non-ASCII characters, which need AUTH=PLAIN; the server does not offer it",
+                "the username or password has non-ASCII characters, which need AUTH=PLAIN; the server does not"
+                " offer it; nothing sent",
                 login_entry=True,
             )
         else:
@@ -255,15 +339,31 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any) -> N
         if isinstance(error.__context__, (OSError, imaplib.IMAP4.abort)) or "socket error" in str(error):
             probe.fail("the server closed the connection during authentication", login_entry=True)
         probe.fail(
-            f"authentication as {login.username} rejected ({_text(error)})",
+            f"authentication as {username} rejected ({_text(probe, error)})",
             f"check the password in ${login.env} and the username",
             login_entry=True,
         )
     except (IMAPClientError, imaplib.IMAP4.error) as error:
-        probe.fail(f"authentication failed ({_text(error)})", login_entry=True)
-    probe.ok(f"logged in as {login.username}")
+        probe.fail(f"authentication failed ({_text(probe, error)})", login_entry=True)
+    session.checkpoint(probe, client)  # given up during the login: log out at once
+    probe.ok(f"logged in as {username}")
 
 
-def _text(error: BaseException) -> str:
-    text = str(error)
-    return text[:200] if text else type(error).__name__
+def quoted(text: str) -> str:
+    """``text`` as an IMAP quoted string (RFC 3501: backslash and double quote escaped).
+
+    A quoted string holds no CR, LF or NUL and, without UTF8=ACCEPT, only ASCII. The login refuses such values
+    with a finding first; this is the guard at the wire, whatever calls it.
+    """
+    if has_control(text) or not text.isascii():
+        raise ValueError("a control or non-ASCII character cannot go into an IMAP quoted string")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _text_of(data: Any) -> str:
+    """Server bytes as text (imaplib raises its errors with the bytes themselves, printed as a repr)."""
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+
+
+def _text(probe: Probe, error: BaseException) -> str:
+    return probe.outside(str(error), "server reply") if str(error) else type(error).__name__

@@ -138,6 +138,8 @@ async def _round_trip(
     token = uuid.uuid4().hex
     sender_check = smtp_check(target.entry, login)
     sender = Probe(sender_check, _secrets(login, env))
+    # The sender's failures and replies end up in this check's findings, and may echo the sender's password.
+    probe.learn(_secrets(login, env))
     from_address = login.username if login and "@" in login.username else address
     async with limits.account("smtp", sender_check.host, model.effective_port, login):
         began = time.monotonic()

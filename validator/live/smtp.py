@@ -22,7 +22,7 @@ import aiosmtplib
 
 from validator.live import tls
 from validator.live.plan import Check, Login
-from validator.live.probe import Probe, certificate_stage
+from validator.live.probe import Probe, certificate_stage, refuse_unsendable
 from validator.live.result import VerifyOptions
 
 EHLO_NAME = "localhost"
@@ -47,12 +47,12 @@ async def check(check: Check, options: VerifyOptions, env: Mapping[str, str], pr
                 await smtp.send_message(message)
             except aiosmtplib.SMTPRecipientsRefused as error:
                 probe.fail(
-                    f"test recipient {check.send_to} refused: {_reply(error.recipients[0])}",
+                    f"test recipient {check.send_to} refused: {_reply(probe, error.recipients[0])}",
                     "check `test_recipient`",
                     at=("test_recipient",),
                 )
             except aiosmtplib.SMTPResponseException as error:
-                probe.fail(f"test message refused: {_reply(error)}", at=("test_recipient",))
+                probe.fail(f"test message refused: {_reply(probe, error)}", at=("test_recipient",))
             probe.ok(f"test message accepted for {check.send_to}")
     finally:
         await close(smtp)
@@ -104,7 +104,7 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
             probe.start(stage)
             probe.fail(message, hint)
         probe.start("greeting")
-        probe.fail(f"connection failed during the greeting ({_reply(error)})")
+        probe.fail(f"connection failed during the greeting ({_reply(probe, error)})")
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -116,7 +116,7 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
     try:
         await client.ehlo()
     except aiosmtplib.SMTPException as error:
-        probe.fail(f"EHLO refused ({_reply(error)})")
+        probe.fail(f"EHLO refused ({_reply(probe, error)})")
     probe.ok()
     if encryption == "starttls":
         probe.start("starttls")
@@ -132,14 +132,14 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
                 stage, message, hint = tls.explain(error, host, False)
                 probe.start(stage)
                 probe.fail(message, hint)
-            probe.fail(f"STARTTLS failed ({_reply(error)})")
+            probe.fail(f"STARTTLS failed ({_reply(probe, error)})")
         probe.ok()
         _certificate(probe, client, options)
         probe.start("ehlo")
         try:
             await client.ehlo()  # capabilities change after STARTTLS; AUTH before a new EHLO gets 503
         except (aiosmtplib.SMTPException, OSError) as error:
-            probe.fail(f"EHLO after STARTTLS failed ({_reply(error)})")
+            probe.fail(f"EHLO after STARTTLS failed ({_reply(probe, error)})")
         probe.ok("again after STARTTLS")
     return client
 
@@ -159,38 +159,42 @@ async def authenticate(probe: Probe, client: Any, check: Check, login: Login, en
     password = env.get(login.env, "")
     if not password:  # the static stage stops a run first (MC306); never send an empty password regardless
         probe.fail(f"environment variable {login.env} is not set; nothing sent", login_entry=True)
+    # Base64 would carry a line break safely, but NUL reshapes AUTH PLAIN, and the username is also the sender.
+    refuse_unsendable(probe, login.username, password)
+    username = probe.username(login.username)
     try:
         if "plain" in methods:
             await client.auth_plain(login.username, password)
         elif "login" in methods:
             await client.auth_login(login.username, password)
         else:
-            probe.fail(f"no supported AUTH mechanism (server offers {', '.join(methods) or 'none'})", login_entry=True)
+            offered = probe.outside(", ".join(methods) or "none", "mechanism list")
+            probe.fail(f"no supported AUTH mechanism (server offers {offered})", login_entry=True)
     except aiosmtplib.SMTPAuthenticationError as error:
         probe.fail(
-            f"authentication as {login.username} rejected ({_reply(error)})",
+            f"authentication as {username} rejected ({_reply(probe, error)})",
             f"check the password in ${login.env} and the username",
             login_entry=True,
         )
     except aiosmtplib.SMTPResponseException as error:
-        probe.fail(f"authentication failed ({_reply(error)})", login_entry=True)
+        probe.fail(f"authentication failed ({_reply(probe, error)})", login_entry=True)
     except (aiosmtplib.SMTPException, OSError) as error:
-        probe.fail(f"the server closed the connection during authentication ({_reply(error)})", login_entry=True)
-    probe.ok(f"logged in as {login.username}")
+        probe.fail(f"the server closed the connection during authentication ({_reply(probe, error)})", login_entry=True)
+    probe.ok(f"logged in as {username}")
 
 
 async def send_probe(probe: Probe, client: Any, sender: str, recipient: str, token: str) -> tuple[bool, str]:
-    """Send the round-trip message; (accepted, server reply or refusal) without failing the probe."""
+    """Send the round-trip message; (accepted, server reply or refusal, ready to print) without failing the probe."""
     message = compose(sender, recipient, f"mailcfg round-trip {token}", token)
     try:
         errors, reply = await client.send_message(message)
     except aiosmtplib.SMTPRecipientsRefused as error:
-        return False, _reply(error.recipients[0])
+        return False, _reply(probe, error.recipients[0])
     except aiosmtplib.SMTPResponseException as error:
-        return False, _reply(error)
+        return False, _reply(probe, error)
     if errors:
-        return False, "; ".join(f"{rcpt}: {_reply(err)}" for rcpt, err in errors.items())
-    return True, str(reply)
+        return False, probe.outside("; ".join(f"{rcpt}: {_reply(probe, err)}" for rcpt, err in errors.items()))
+    return True, _reply(probe, reply)
 
 
 def compose(sender: str, recipient: str, subject: str, token: str) -> EmailMessage:
@@ -199,7 +203,8 @@ def compose(sender: str, recipient: str, subject: str, token: str) -> EmailMessa
     message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid("mailcfg")
+    # Not make_msgid()'s default domain: that is the runner's host name, which is no business of the recipient.
+    message["Message-ID"] = make_msgid("mailcfg", domain="mailcfg.invalid")
     message[PROBE_HEADER] = token
     message.set_content("This message was sent by `mailcfg verify` to check an account. It can be deleted.\n")
     return message
@@ -239,10 +244,12 @@ def _silent_hint(implicit: bool) -> str:
     return "the server is silent, or this port expects TLS from the first byte: `encryption: ssl`"
 
 
-def _reply(error: object) -> str:
+def _reply(probe: Probe, error: object) -> str:
+    """A server's reply (or an error carrying one), ready to print: one line, scrubbed (it may echo input)."""
     code = getattr(error, "code", None)
     message = getattr(error, "message", None) or str(error) or type(error).__name__
-    return f"{code} {message}".strip() if isinstance(code, int) and code > 0 else str(message)
+    text = f"{code} {message}".strip() if isinstance(code, int) and code > 0 else str(message)
+    return probe.outside(text)
 
 
 async def close(client: Any) -> None:

@@ -7,6 +7,8 @@ import time
 from functools import lru_cache
 from typing import Any
 
+from validator.sanitize import one_line
+
 CERT_HINT = "pass --ca-file PEM if the server uses a private CA"
 
 
@@ -31,10 +33,14 @@ def days_left(peercert: Any) -> float | None:
 
 
 def explain(error: BaseException, host: str, implicit: bool) -> tuple[str, str, str | None]:
-    """(stage, message, hint) for an exception raised while setting up TLS."""
+    """(stage, message, hint) for an exception raised while setting up TLS.
+
+    The reasons are OpenSSL's words, but may quote what the server sent (a name from its certificate): made
+    one line like any text from outside.
+    """
     cause = _ssl_cause(error)
     if isinstance(cause, ssl.SSLCertVerificationError):
-        reason = cause.verify_message or str(cause.reason or cause)
+        reason = one_line(cause.verify_message or str(cause.reason or cause))
         if cause.verify_code == 62 or "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
             return (
                 "certificate",
@@ -45,7 +51,7 @@ def explain(error: BaseException, host: str, implicit: bool) -> tuple[str, str, 
             return "certificate", f"certificate has expired ({reason})", "the server needs a renewed certificate"
         return "certificate", f"certificate is not trusted ({reason})", CERT_HINT
     if isinstance(cause, ssl.SSLError):
-        reason = cause.reason or cause.__class__.__name__
+        reason = one_line(cause.reason or cause.__class__.__name__)
         if reason in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE"):
             hint = "this port starts in plain text: use `encryption: starttls`" if implicit else None
             return "tls", f"TLS handshake failed: the server did not answer in TLS ({reason})", hint
