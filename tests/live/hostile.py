@@ -17,6 +17,9 @@ behaviour reads as a short script (greet, read a command, answer, switch to TLS,
 
 and :class:`Relay`, an SMTP server that accepts any login and every message and lets a test decide when, and
 whether, a message reaches the mailbox and when the client hears back (for interrupting a round trip).
+For what real servers will not do on request: :class:`ImapMailbox` (a whole IMAP session, with chosen
+capabilities and a scripted refusal that may echo the credentials), :func:`smtp_refusing` (AUTH answered with
+any reply) and :func:`late_tls` (a handshake that ends after a check's deadline).
 
 Each server has a :class:`Record`: per connection the bytes received before and after the TLS handshake, the
 commands, and whether TLS was ever established, so a test can assert that no credential was sent before TLS.
