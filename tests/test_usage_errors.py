@@ -106,3 +106,13 @@ def test_config_cannot_ignore_withheld_checks(accounts: Path, capsys: pytest.Cap
     code, out, err = run(capsys, "verify", str(accounts), "--no-color", "--allow-host", "mail.example.com")
     assert code == 3, out + err
     assert "error[MC511]" in out
+
+
+def test_bracketed_ipv6_host_is_mc106(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`host: "[::1]"` passed `check` and then failed every `verify` (sockets take the bare address)."""
+    path = tmp_path / "accounts.yaml"
+    path.write_text(ACCOUNTS.replace("smtp.example.invalid", '"[::1]"'), encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(path), "--no-config", "--no-color")
+    assert code == 1
+    assert f"{path}:4:11: error[MC106]" in out
+    assert "write the IPv6 address without brackets: ::1" in out

@@ -51,7 +51,8 @@ def host_problem(host: str) -> str | None:
     if "://" in host:
         return "give the bare host name, without a URL scheme"
     if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
+        # Brackets belong to URLs (`[::1]:993`); a socket connects to the bare address, so verify would fail.
+        return "write the IPv6 address without brackets: " + host[1:-1]
     try:
         ipaddress.ip_address(host)
         return None
