@@ -7,6 +7,7 @@ a file the run reads; the keys at fault are left out and the run goes on.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -16,6 +17,7 @@ from typing import Any
 
 from validator.finding import Finding, Location, Severity
 from validator.rules import finding, is_selector
+from validator.sanitize import one_line
 from validator.suggest import did_you_mean
 
 YAML_NAMES = (".mailcfg.yaml", ".mailcfg.yml")
@@ -30,6 +32,8 @@ class Config:
     source: str | None = None
     root: Path = field(default_factory=Path)
     paths: tuple[str, ...] = ()
+    # Entries of `paths` refused as leading out of the file's folder (each an MC006 finding): not read.
+    refused_paths: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     # Rule id -> severity, or None for "off".
@@ -144,6 +148,8 @@ def _toml_position(text: str, path: tuple[object, ...]) -> tuple[int, int]:
         if re.match(nested, lines[index]) or pattern.match(lines[index]):
             best = (index + 1, len(lines[index]) - len(lines[index].lstrip()) + 1)
             break
+    if len(path) > 1 and isinstance(path[1], int):
+        return best  # a list item: its key's line (items may spread over lines)
     if len(path) > 1:
         inner = re.compile(rf"""\s*["']?{re.escape(str(path[1]))}["']?\s*=""")
         for index in range(best[0] - 1, len(lines)):
@@ -170,6 +176,11 @@ def _build(data: Any, path: Path, name: str, at: _Located, problems: list[Findin
                 )
             )
             continue
+        if key == "paths":
+            checked = _paths(value, path.parent, at, problems)
+            if checked is not None:
+                values["paths"], values["refused_paths"] = checked
+            continue
         converted = list(_convert(str(key), value, at, problems))
         if converted:
             values[key.replace("-", "_")] = converted[0]
@@ -190,12 +201,6 @@ def _convert(key: str, value: Any, at: _Located, problems: list[Finding]) -> Ite
             yield value
         else:
             bad("'max-file-size' must be a positive number of MiB")
-    elif key == "paths":
-        items = _strings(value)
-        if items is None:
-            bad("'paths' must be a list of files or directories")
-        else:
-            yield tuple(items)
     elif key in ("select", "ignore"):
         selectors = _selectors(key, value, (), bad)
         if selectors is not None:
@@ -226,6 +231,53 @@ def _convert(key: str, value: Any, at: _Located, problems: list[Finding]) -> Ite
             if selectors is not None:
                 pairs.append((str(pattern), selectors))
         yield tuple(pairs)
+
+
+def _paths(
+    value: Any, root: Path, at: _Located, problems: list[Finding]
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """``paths`` split into entries kept and entries refused, an MC006 finding at each refused one.
+
+    In a pull-request check this file comes from the pull request, so its paths may only name what is
+    inside its own folder: an absolute path or one climbing out (``..``, or a symlink along the way)
+    could make the report show any file of the machine running the check, /proc/self/environ included.
+    """
+    items = _strings(value)
+    if items is None:
+        problems.append(
+            finding("MC006", "configuration file: 'paths' must be a list of files or directories", at.at("paths"))
+        )
+        return None
+    kept, refused = [], []
+    for index, item in enumerate(items):
+        why = _leaves_folder(item, root)
+        if why is None:
+            kept.append(item)
+            continue
+        refused.append(item)
+        problems.append(
+            finding(
+                "MC006",
+                f"configuration file: paths entry {one_line(item)!r} {why}; it is not read",
+                at.at("paths", index) if isinstance(value, list) else at.at("paths"),
+                hint="name files and directories inside the configuration file's folder; "
+                "a path elsewhere can be given on the command line",
+            )
+        )
+    return tuple(kept), tuple(refused)
+
+
+def _leaves_folder(item: str, root: Path) -> str | None:
+    """Why the ``paths`` entry ``item`` leads out of ``root``, or None when it stays inside."""
+    from validator.loader import inside
+
+    if os.path.isabs(item) or Path(item).anchor:  # the anchor: a Windows drive, as in `C:accounts`
+        return "is absolute"
+    if os.path.normpath(item).split(os.sep)[0] == os.pardir:
+        return "climbs out of the configuration file's folder"
+    if not inside(os.path.realpath(root / item), os.path.realpath(root)):
+        return "leads out of the configuration file's folder through a symlink"
+    return None
 
 
 def _strings(value: Any) -> list[str] | None:

@@ -148,38 +148,109 @@ class SourceFile:
 
 
 class _Stop(Exception):
-    """Parsing of this file ends here with one finding."""
+    """Parsing of this file ends here with one finding.
 
-    def __init__(self, rule: str, message: str, line: int, column: int, hint: str | None = None) -> None:
+    ``ours``: raised by mailcfg's own checks on the events, not made from a libyaml error. ``cut``: set when
+    libyaml refused to nest any deeper, at this offset of the text (see :meth:`_Parser.run`).
+    """
+
+    def __init__(
+        self,
+        rule: str,
+        message: str,
+        line: int,
+        column: int,
+        hint: str | None = None,
+        *,
+        ours: bool = True,
+        cut: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.rule, self.message, self.line, self.column, self.hint = rule, message, line, column, hint
+        self.ours, self.cut = ours, cut
 
 
 # ---------------------------------------------------------------------------------------------- files
 
+# Kernel-made trees: their files claim to be regular (procfs ones with size 0, so no size limit ever
+# triggers) yet hold the machine's state, /proc/self/environ the job's secrets. Nothing there is an account file.
+SYSTEM_TREES = ("/proc", "/sys", "/dev")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class TreePath(str):
+    """A path that, symlinks resolved, must stay inside ``boundary`` (a real path), else it is not read.
+
+    A ``str`` so that code which only passes paths along (``engine._static``, ``gitfiles``) needs no change:
+    :func:`discover` and :func:`load_file` read the boundary. ``refused`` marks a configuration entry already
+    reported as MC006: it names nothing to read, and stands in for the paths a configuration gave so that
+    a run does not fall back to ``./accounts.yaml`` when all of them were refused.
+    """
+
+    boundary: str
+    refused: bool
+
+    def __new__(cls, path: str, boundary: str, *, refused: bool = False) -> TreePath:
+        self = super().__new__(cls, path)
+        self.boundary = boundary
+        self.refused = refused
+        return self
+
+
+class Refused(Exception):
+    """A file mailcfg will not open; the message says why and never holds the file's content."""
+
+
+def inside(real: str, boundary: str) -> bool:
+    """Whether the resolved path ``real`` is ``boundary`` or below it (both already real paths)."""
+    real, boundary = os.path.normcase(real), os.path.normcase(boundary)
+    return real == boundary or real.startswith(boundary.rstrip(os.sep) + os.sep)
+
 
 def discover(paths: Iterable[str]) -> list[tuple[str, str]]:
-    """Files named on the command line, directories expanded to ``*.yaml``/``*.yml`` (sorted, once each)."""
+    """Files named on the command line, directories expanded to ``*.yaml``/``*.yml`` (sorted, once each).
+
+    A plain path is a trusted root (whoever runs mailcfg chose it, a symlink included): files found below
+    it are :class:`TreePath` confined to it. A :class:`TreePath` (from a configuration file) is confined to
+    its own boundary. The confinement is enforced by :func:`load_file`, which refuses what leaves.
+    """
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
     for raw in paths:
-        if os.path.isdir(raw):
-            found = [os.path.normpath(path) for path in _walk(raw)]
-        elif os.path.lexists(raw):
-            found = [raw]
-        else:
-            raise PathError(f"{raw}: no such file or directory")
-        for path in found:
+        for path in _expand(raw):
             key = os.path.abspath(path)
             if key not in seen:
                 seen.add(key)
-                out.append((path, path))
+                out.append((path, str(path)))
     return out
 
 
-def _walk(top: str) -> list[str]:
-    """``*.yaml``/``*.yml`` below ``top`` in sorted order; hidden entries skipped, directory symlinks not
-    followed (so a symlink loop cannot make this run forever). An explicit stack: no depth limit."""
+def _expand(raw: str) -> list[str]:
+    """The candidate files of one path (a directory leaving its boundary is one candidate, to be refused)."""
+    boundary = raw.boundary if isinstance(raw, TreePath) else None
+    if isinstance(raw, TreePath) and raw.refused:
+        return []
+    if os.path.isdir(raw):
+        if boundary is not None and not inside(os.path.realpath(raw), boundary):
+            return [raw]
+        root = boundary if boundary is not None else os.path.realpath(raw)
+        return [TreePath(os.path.normpath(path), root) for path in _walk(raw, root)]
+    if os.path.lexists(raw):
+        return [raw]
+    raise PathError(f"{raw}: no such file or directory")
+
+
+def _walk(top: str, boundary: str) -> list[str]:
+    """``*.yaml``/``*.yml`` below ``top`` in sorted order, hidden entries skipped; an explicit stack, so no
+    depth limit. Directory symlinks are not followed (a loop could make the walk endless; a target inside
+    the tree is walked anyway); one leaving ``boundary`` is listed, so that its refusal is reported."""
     found: list[str] = []
     pending = [top]
     while pending:
@@ -192,30 +263,101 @@ def _walk(top: str) -> list[str]:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if entry.is_dir(follow_symlinks=False):
-                subdirectories.append(entry.path)
-            elif entry.name.endswith((".yaml", ".yml")):
+            if entry.name.endswith((".yaml", ".yml")) and not entry.is_dir(follow_symlinks=False):
                 found.append(entry.path)
+            elif entry.is_symlink():
+                if not inside(os.path.realpath(entry.path), boundary) and entry.is_dir():
+                    found.append(entry.path)
+            elif entry.is_dir(follow_symlinks=False):
+                subdirectories.append(entry.path)
         pending.extend(reversed(subdirectories))
     return found
 
 
 def load_file(path: str | os.PathLike[str], name: str, limits: Limits = Limits()) -> SourceFile:
-    """Read one file; problems with its content are findings, an unreadable path is a PathError."""
+    """Read one file; problems with its content are findings, an unreadable path is a PathError.
+
+    A file that must not be read (see :func:`checked_status`) is an MC004 finding at its first line,
+    decided before it is opened. A file holding a NUL byte is not text: an MC001 finding, and the
+    source keeps no text, so no report can show any of it.
+    """
     source = SourceFile(name)
     try:
-        status = os.stat(path)
-        if not stat.S_ISREG(status.st_mode):
-            raise PathError(f"{name}: not a regular file")  # a FIFO or device would block or never end
+        real, status = checked_status(path)
         if status.st_size > limits.max_file_size:
             source.complete = False
             source.findings.append(_refused_size(name, status.st_size, limits))
             return source
-        with open(path, "rb") as stream:
-            raw = stream.read(limits.max_file_size + 1)
+        raw = read_checked(real, status, limits.max_file_size + 1)
+    except Refused as refused:
+        return _refused(source, str(refused))
     except OSError as error:
         raise PathError(f"{name}: {error.strerror or error}") from None
+    if b"\0" in raw and not raw.startswith(_UTF16_BOMS):  # UTF-16 has NULs; load_bytes names it better
+        return _binary(source)
     return load_bytes(raw, name, limits, source)
+
+
+def checked_status(path: str | os.PathLike[str]) -> tuple[str, os.stat_result]:
+    """The real path ``path`` leads to and its ``os.stat``, once it is known that it may be opened; else Refused.
+
+    Refused: a :class:`TreePath` whose resolved target leaves its boundary, anything resolving under
+    /proc, /sys or /dev, and anything not a regular file (a FIFO would block, a device never end). The
+    resolved target is not named: it is no part of the checked content.
+    """
+    real = os.path.realpath(path)
+    if isinstance(path, TreePath) and not inside(real, path.boundary):
+        raise Refused("symlink leaves the checked tree; not read")
+    system = next((tree for tree in SYSTEM_TREES if inside(real, tree)), None)
+    if system is not None:
+        raise Refused(f"file resolves under {system}, which holds no account files; not read")
+    status = os.stat(real)
+    if not stat.S_ISREG(status.st_mode):
+        kind = next((what for test, what in _KINDS if test(status.st_mode)), "a special file")
+        raise Refused(f"file is {kind}, not a regular file; not read")
+    return real, status
+
+
+def read_checked(real: str, status: os.stat_result, size: int) -> bytes:
+    """At most ``size`` bytes of the file :func:`checked_status` approved as ``real`` and ``status``.
+
+    The real path is opened, not following a link and not blocking, and must still be the same file: a
+    link switched after the check cannot make this read something else, nor a FIFO swapped in make it wait.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    with open(os.open(real, flags), "rb") as stream:
+        opened = os.fstat(stream.fileno())
+        if (opened.st_dev, opened.st_ino) != (status.st_dev, status.st_ino) or not stat.S_ISREG(opened.st_mode):
+            raise Refused("file changed while it was being checked; not read")
+        return stream.read(size)
+
+
+def _refused(source: SourceFile, why: str) -> SourceFile:
+    source.complete = False
+    source.findings.append(
+        finding(
+            "MC004",
+            why,
+            Location(source.name, 1, 1),
+            hint="only regular files inside the checked tree are read: a link out of it, or a system file, "
+            "could put files of the machine running the check into the report",
+        )
+    )
+    return source
+
+
+def _binary(source: SourceFile) -> SourceFile:
+    # Located at 1:1, not at the NUL: in a file like /proc/self/environ even that offset is the length of a value.
+    source.complete = False
+    source.findings.append(
+        finding(
+            "MC001",
+            "file holds a NUL byte: it is binary, not YAML text; its content is not shown",
+            Location(source.name, 1, 1),
+            hint="find the byte with `grep -naP '\\x00' FILE`; save the file as UTF-8 text",
+        )
+    )
+    return source
 
 
 def _refused_size(name: str, size: int, limits: Limits) -> Finding:
@@ -340,6 +482,15 @@ class _Frame:
         )
 
 
+# The libyaml bundled with PyYAML 6.0.4 refuses more than 1,000 nested flow levels itself, while scanning
+# ahead of the events that would hit our own limit: that error means what our depth limit means (MC004).
+_LIBYAML_DEPTH = "exceeded maximum nesting depth"
+_LIBYAML_MAX_DEPTH = 1000
+# Tries at finding our own depth finding below libyaml's limit: one per block level above the deep part.
+_LIBYAML_RETRIES = 8
+_DEPTH_HINT = "account files need a handful of levels; this looks like hostile input"
+
+
 class _Parser:
     """Builds the documents of one file from libyaml's events."""
 
@@ -349,26 +500,65 @@ class _Parser:
         self.findings = source.findings
 
     def run(self) -> None:
-        loader = _CLoader(self.source.text)
+        findings, masks = len(self.findings), len(self.source.masks)
+        stop = self._parse(self.source.text)
+        if stop is not None and stop.cut is not None:
+            stop = self._without_libyaml_limit(stop, stop.cut, findings, masks)
+        if stop is not None:
+            self._stopped(stop.rule, stop.message, stop.line, stop.column, stop.hint)
+
+    def _parse(self, text: str) -> _Stop | None:
+        """Build the documents of ``text``; the finding that ends parsing early, if any (not yet recorded)."""
+        loader = _CLoader(text)
         try:
             self._events(loader)
         except _Stop as stop:
-            self._stopped(stop.rule, stop.message, stop.line, stop.column, stop.hint)
+            return stop
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            if mark is not None and _LIBYAML_DEPTH in (error.problem or ""):
+                return _Stop("MC004", self._too_deep(), line, column, _DEPTH_HINT, ours=False, cut=mark.index)
             message = " ".join(p for p in (error.context, error.problem) if p) or "YAML syntax error"
-            self._stopped("MC001", f"YAML syntax error: {message}", line, column, None)
+            return _Stop("MC001", f"YAML syntax error: {message}", line, column, ours=False)
         except yaml.reader.ReaderError as error:
             # libyaml counts this position in bytes of the UTF-8 text, not in characters.
-            line, column = _line_col(self.source.text.encode("utf-8")[: error.position].decode("utf-8", "replace"))
-            self._stopped(
-                "MC001", f"YAML syntax error: {error.reason} (character {error.character!r})", line, column, None
-            )
+            line, column = _line_col(text.encode("utf-8")[: error.position].decode("utf-8", "replace"))
+            message = f"YAML syntax error: {error.reason} (character {error.character!r})"
+            return _Stop("MC001", message, line, column, ours=False)
         except RecursionError:  # pragma: no cover - libyaml's own parser is iterative; belt and braces
-            self._stopped("MC004", "nesting too deep to read", 1, 1, None)
+            return _Stop("MC004", "nesting too deep to read", 1, 1, ours=False)
         finally:
             loader.dispose()
+        return None
+
+    def _without_libyaml_limit(self, stop: _Stop, cut: int, findings: int, masks: int) -> _Stop:
+        """The finding a libyaml without its own depth limit gives, so that PyYAML's version does not matter.
+
+        PyYAML 6.0.4's libyaml refuses 1,000 nested levels while scanning ahead, before the events that
+        reach our limit arrive. The text before the level it refused nests less: parsed again, our checks
+        stop it where they stop the whole text under an older libyaml. Block levels count towards libyaml's
+        limit too, so each of a few more tries cuts before the level refused in the try before. When none
+        of our checks stops a try (``Limits.max_depth`` raised past 1,000, say), libyaml's own stop stands.
+        """
+        first = self.findings[findings:], self.source.masks[masks:]
+        for _ in range(_LIBYAML_RETRIES):
+            del self.findings[findings:], self.source.masks[masks:]
+            self.source.documents.clear()
+            again = self._parse(self.source.text[:cut])
+            if again is not None and again.ours:
+                return again
+            if again is None or again.cut is None or again.cut >= cut:
+                break
+            cut = again.cut
+        self.findings[findings:], self.source.masks[masks:] = first
+        return stop
+
+    def _too_deep(self) -> str:
+        # libyaml stops at its own limit, which is above ours unless Limits.max_depth was raised past it.
+        if self.limits.max_depth < _LIBYAML_MAX_DEPTH:
+            return f"nesting deeper than {self.limits.max_depth} levels"
+        return f"nesting deeper than {_LIBYAML_MAX_DEPTH:,} levels, the YAML parser's own limit"
 
     def _stopped(self, rule: str, message: str, line: int, column: int, hint: str | None) -> None:
         self.source.complete = False
@@ -436,11 +626,7 @@ class _Parser:
                     raise _unsupported_tag(event.tag, sensitive, line, column)
                 if len(stack) >= limits.max_depth:
                     raise _Stop(
-                        "MC004",
-                        f"nesting deeper than {limits.max_depth} levels",
-                        line + 1,
-                        column + 1,
-                        "account files need a handful of levels; this looks like hostile input",
+                        "MC004", f"nesting deeper than {limits.max_depth} levels", line + 1, column + 1, _DEPTH_HINT
                     )
                 if frame is not None and frame.is_map and frame.key is _NOKEY:
                     raise _Stop(

@@ -5,7 +5,9 @@ checked, and rules that conclude from something being absent (MC201, MC203, MC20
 whole run, because the unreadable part may hold what they would miss.
 
 Also reported here: a file that is not UTF-8 (the byte and its position are given), an alias to an
-anchor that is not defined before it, and a mapping used as a key.
+anchor that is not defined before it, and a mapping used as a key. A file holding a NUL byte is binary,
+not text: it is reported at line 1 and none of its content is shown, not even in a source line, since
+binary data may be anything (a process's environment, say).
 
 Fails:
 

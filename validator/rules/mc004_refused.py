@@ -6,6 +6,13 @@ nesting deeper than 64 levels, aliases that would expand to more nodes than the 
 "billion laughs" alias bomb), and YAML tags other than the standard scalar ones (`!!python/object` and
 friends). The finding states the limit that was hit.
 
+It also refuses, without opening them, files a pull request could use to put the machine's own files
+into the report: a symlink (to a file or a directory) whose target leaves the checked tree (a path named
+on the command line, or the configuration file's folder for its `paths`), anything that is not a regular
+file (FIFO, socket, device) and anything under /proc, /sys or /dev, where files claim to be regular
+(`/proc/self/environ` holds the job's secrets). The finding is at line 1 of the link or file; the
+target is not shown.
+
 Fails:
 
     a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]

@@ -4,6 +4,10 @@
 wrong type, a rule id that does not exist or a YAML/TOML syntax error is reported where it is, with a
 did-you-mean for keys. The setting at fault is left out; the rest of the configuration still applies.
 
+A `paths` entry must stay inside the configuration file's folder: an absolute path, one that climbs out
+with `..`, or one leading out through a symlink is reported at the entry and not read (in a pull-request
+check the file comes from the pull request, and such a path could show any file of the machine).
+
 Fails:
 
     # .mailcfg.yaml
