@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -199,22 +198,21 @@ def _alias_bomb(levels: int = 9, width: int = 9) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_alias_bomb_refused_by_the_loader_quickly() -> None:
+def test_alias_bomb_refused_by_the_loader() -> None:
+    # The guard counts expanded nodes, so the refusal does not depend on the machine's speed; how long it
+    # takes is measured by benchmarks, not asserted here.
     source = _alias_bomb()
-    start = time.perf_counter()
     loaded = loader.load_bytes(source.encode(), "bomb.yaml")
-    elapsed = time.perf_counter() - start
     rules = [item.rule for item in loaded.findings]
     assert rules == ["MC004"], rules
     item = loaded.findings[0]
     assert "alias" in item.message
     assert 4 <= item.line <= 11  # at one of the aliases
     assert loaded.documents == []
-    assert elapsed < 1.0
 
 
-def test_alias_bomb_full_run_refused_within_a_second(tmp_path: Path) -> None:
-    # In a child process with a hard timeout and memory cap: an unguarded expansion must fail this
+def test_alias_bomb_full_run_is_refused_in_a_capped_child(tmp_path: Path) -> None:
+    # In a child process with a memory cap and a hang guard: an unguarded expansion must fail this
     # test, not hang or exhaust the test run.
     path = tmp_path / "bomb.yaml"
     path.write_text(_alias_bomb(), encoding="utf-8")
@@ -243,7 +241,6 @@ def test_alias_bomb_full_run_refused_within_a_second(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert "MC004" in report["rules"]
-    assert report["seconds"] < 1.0
 
 
 def test_ordinary_aliases_stay_within_the_budget(check: Check) -> None:

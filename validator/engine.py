@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 DEFAULT_PATH = "accounts.yaml"
 LIVE_PREFIX = "MC5"
-# A check the run's trust settings withheld always fails the run: a `.mailcfg.yaml` from the pull request
-# must not turn "nothing was verified" into a green check by ignoring, deselecting or downgrading MC511.
-UNSUPPRESSIBLE = frozenset({"MC511"})
+# Findings no severity override or suppression layer may touch: a file that could not be read (MC001, MC004)
+# may hold anything, a plaintext password included; a check withheld by the run's trust settings (MC511)
+# verified nothing. A `.mailcfg.yaml` from the pull request must not turn either into a green run.
+UNSUPPRESSIBLE = suppress.NEVER
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def _finish(
 ) -> Result:
     """Severity overrides, suppression layers and a stable order."""
     config = options.config
+    # MC511's own warnings (an env file's ignored line) stay ordinary findings.
     fixed = [item for item in findings if item.rule in UNSUPPRESSIBLE and item.severity is Severity.ERROR]
     findings = [_severity(item, config) for item in findings if item not in fixed]
     active, suppressed = suppress.apply(

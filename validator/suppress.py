@@ -4,6 +4,12 @@ A suppressed finding is not dropped: it moves to ``Result.suppressed`` with a :c
 which layer took it and why, so JSON and SARIF can show it. Precedence, most specific first: an inline
 comment, then the configuration file (``severity: off``, ``ignore``, ``per-path-ignores``, ``select``),
 then the command line (``--ignore``, ``--select``). An inline comment that suppresses nothing is MC007.
+
+Some findings no layer may take out (the engine keeps them away from this module): a file that could not
+be read (MC001, MC004) may hold anything, a plaintext password included, and a live check withheld by the
+run's trust settings (MC511) verified nothing. A plaintext secret (MC301) cannot be suppressed inline, where
+one comment in the same pull request would carry it past the gate; the configuration file may still
+suppress it, and then says so in a warning.
 """
 
 from __future__ import annotations
@@ -15,13 +21,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from validator.finding import Finding, Location, Suppression
+from validator.finding import Finding, Location, Severity, Suppression
 from validator.rules import RULES, finding
 
 _BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 # `# mailcfg: ignore[MC403, MC402] reason`; the `#` must start a comment (line start or after blank).
 _INLINE = re.compile(r"(?:^|(?<=\s))#\s*mailcfg:\s*ignore\[([^\]]*)\][ \t]*(.*?)\s*$", re.IGNORECASE)
 _COMMENT_ONLY = re.compile(r"\s*#")
+# Rules no suppression layer may take out (the engine never passes their findings here).
+NEVER = frozenset({"MC001", "MC004", "MC511"})
+# Rules an inline comment may not suppress (the configuration file may, and is then reported).
+NOT_INLINE = frozenset({"MC301"})
 
 
 @dataclass
@@ -92,10 +102,23 @@ def apply(
             active.append(item)
         else:
             suppressed.append(replace(item, suppression=reason))
+    active.extend(_reported_secrets(suppressed, layers))
     for found in by_file.values():
         for comment in found:
             unknown = [rule for rule in comment.rules if rule not in RULES]
-            if unknown or not comment.rules:
+            refused = [rule for rule in comment.rules if rule in NEVER | NOT_INLINE]
+            if refused:
+                extra = finding(
+                    "MC007",
+                    f"{', '.join(refused)} cannot be suppressed by a comment; this one suppresses nothing",
+                    comment.location,
+                    hint=(
+                        "remove the plaintext secret, or (if you must) suppress MC301 in the configuration file"
+                        if refused == ["MC301"]
+                        else "fix the problem: an unreadable file or a withheld check always fails the run"
+                    ),
+                )
+            elif unknown or not comment.rules:
                 names = ", ".join(unknown) or "no rule"
                 extra = finding(
                     "MC007",
@@ -119,7 +142,25 @@ def apply(
     return active, suppressed
 
 
+def _reported_secrets(suppressed: list[Finding], layers: Layers) -> list[Finding]:
+    """A warning for plaintext secrets the configuration suppresses: allowed, but never silent."""
+    secrets = [item for item in suppressed if item.rule == "MC301" and item.suppression is not None
+               and item.suppression.kind == "config"]
+    if not secrets or layers.config_source is None:
+        return []
+    places = ", ".join(str(item.location) for item in secrets[:5]) + (", …" if len(secrets) > 5 else "")
+    warning = finding(
+        "MC006",
+        f"the configuration suppresses {len(secrets)} plaintext secret finding(s) (MC301): {places}",
+        Location(layers.config_source, 1, 1),
+        hint="move the secrets to environment variables ({env: NAME}) and drop the suppression",
+    )
+    return [replace(warning, severity=Severity.WARNING)]
+
+
 def _inline(item: Finding, index: dict[tuple[str, int], list[_Comment]]) -> Suppression | None:
+    if item.rule in NOT_INLINE:
+        return None
     for comment in index.get((item.file, item.line), ()):
         if item.rule in comment.rules:
             comment.used = True
