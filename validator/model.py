@@ -18,9 +18,19 @@ from pydantic_core import core_schema
 from validator.finding import Finding, Location, Severity
 from validator.formats import email_problem, host_problem
 from validator.loader import Document
+from validator.sanitize import has_control, one_line
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# What no string of the format may hold: C0 and C1 controls, DEL, the Unicode line and paragraph
+# separators and the bidirectional marks and overrides. These strings reach SMTP/IMAP commands and every
+# report; there a line break ends a command early and an escape rewrites a terminal. It is exactly the set
+# `validator.sanitize` strips from output (a test holds the two equal). Written as regex escapes that
+# Python, Rust (pydantic's fast path) and ECMAScript (editors) all read the same way.
+CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069"
+TEXT_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
+# `+`, not `*`, where a string must not be empty: generators that follow the pattern then honour minLength.
+NONEMPTY_TEXT_PATTERN = rf"^[^{CONTROL_CHARACTERS}]+$"
 DEFAULT_PORTS: dict[str, dict[str, int]] = {
     "smtp": {"none": 25, "starttls": 587, "ssl": 465},
     "imap": {"none": 143, "starttls": 143, "ssl": 993},
@@ -28,8 +38,11 @@ DEFAULT_PORTS: dict[str, dict[str, int]] = {
 
 Encryption = Literal["none", "starttls", "ssl"]
 AccountId = Annotated[str, Field(pattern=ID_PATTERN)]
-Host = Annotated[str, Field(json_schema_extra={"format": "hostname"})]
-Email = Annotated[str, Field(json_schema_extra={"format": "email"})]
+Host = Annotated[str, Field(pattern=TEXT_PATTERN, json_schema_extra={"format": "hostname"})]
+Email = Annotated[str, Field(pattern=TEXT_PATTERN, json_schema_extra={"format": "email"})]
+# Free text: a display name, a contact, a login name, a folder.
+Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
+NonEmptyText = Annotated[str, Field(min_length=1, pattern=NONEMPTY_TEXT_PATTERN)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 _ENCRYPTION = (
@@ -56,15 +69,14 @@ class Secret(_Strict):
 class Credentials(_Strict):
     """Username and password for logging in."""
 
-    username: str = Field(
-        min_length=1, description="Login name, often the mailbox address.", examples=["mailer@example.com"]
+    username: NonEmptyText = Field(
+        description="Login name, often the mailbox address.", examples=["mailer@example.com"]
     )
     password: Secret = Field(
         description="The password, as `{env: NAME}`; never a plain string.", examples=[{"env": "SMTP_PASSWORD"}]
     )
-    contact: str | None = Field(
+    contact: NonEmptyText | None = Field(
         None,
-        min_length=1,
         description="Who can enter this password when it is needed.",
         examples=["IT desk <it@example.com>"],
     )
@@ -74,7 +86,7 @@ class User(_Strict):
     """An application user that personal (scope `user`) accounts belong to."""
 
     id: AccountId = Field(description="The user's id, referenced by `user` of an imap account.", examples=["anna"])
-    name: str | None = Field(None, description="Display name.", examples=["Anna Muster"])
+    name: Text | None = Field(None, description="Display name.", examples=["Anna Muster"])
 
 
 class Smtp(_Strict):
@@ -83,7 +95,7 @@ class Smtp(_Strict):
     id: AccountId = Field(
         description="Unique id across all files of the set; imap accounts name it in `outgoing`.", examples=["outgoing"]
     )
-    name: str | None = Field(None, description="Display name.", examples=["Postausgangsserver"])
+    name: Text | None = Field(None, description="Display name.", examples=["Postausgangsserver"])
     host: Host = Field(
         description="DNS name (IDNA allowed) or IP literal of the server.", examples=["smtp.example.com"]
     )
@@ -111,7 +123,7 @@ class Imap(_Strict):
     """A mailbox: shared (scope `system`, like info@) or personal (scope `user`)."""
 
     id: AccountId = Field(description="Unique id across all files of the set.", examples=["info"])
-    name: str | None = Field(None, description="Display name.", examples=["Info"])
+    name: Text | None = Field(None, description="Display name.", examples=["Info"])
     scope: Literal["system", "user"] = Field(
         description="`system` for a shared address like info@, `user` for a personal mailbox."
     )
@@ -133,9 +145,8 @@ class Imap(_Strict):
         description="IMAP login; also used for SMTP when that smtp entry requires authentication "
         "and has no shared credentials."
     )
-    sent_folder: str = Field(
+    sent_folder: NonEmptyText = Field(
         "Sent",
-        min_length=1,
         description="Folder where sent messages are stored.",
         examples=["Sent", "Gesendete Elemente"],
     )
@@ -231,6 +242,8 @@ class RawEntry:
     """Facts about an entry taken before validation, so references resolve even to invalid entries."""
 
     section: str
+    # None unless a string free of control characters: rules quote ids in messages and hints, and an id
+    # holding one (reported by MC104) is no name anything could refer to.
     id: str | None
     origin: Origin
     data: Mapping[str, Any]
@@ -360,8 +373,7 @@ def build(
                 if not isinstance(item, dict):
                     continue
                 origin = Origin(document, (section, index))
-                raw_id = item.get("id")
-                accounts.raw.append(RawEntry(section, raw_id if isinstance(raw_id, str) else None, origin, item))
+                accounts.raw.append(RawEntry(section, _raw_id(item), origin, item))
                 ready = passed.get((id(document), section, index))
                 if ready is not None:
                     target.append(Entry(ready, origin))
@@ -379,12 +391,17 @@ def build(
     return accounts
 
 
+def _raw_id(item: Mapping[Any, Any]) -> str | None:
+    raw_id = item.get("id")
+    return raw_id if isinstance(raw_id, str) and not has_control(raw_id) else None
+
+
 def _refused(error: ValidationError, origin: Origin) -> Iterator[Finding]:
     # Only the field path is used: pydantic's messages may quote the input, which may be a secret.
     label = f"{origin.path[0]} entry #{int(str(origin.path[1])) + 1}"
     for problem in error.errors(include_input=False, include_url=False):
         path = tuple(problem["loc"])
-        name = path[-1] if path else "entry"
+        name = one_line(str(path[-1])) if path else "entry"
         yield Finding("MC104", Severity.ERROR, f"'{name}' of {label} is not allowed", origin.at(*path))
 
 

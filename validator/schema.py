@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Container, Iterator
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from validator.finding import Finding, pointer_of
+from validator.finding import Finding, Location, pointer_of
 from validator.formats import email_problem, host_problem
 from validator.loader import secret_key
 from validator.rules import finding
+from validator.sanitize import has_control, one_line
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -36,6 +38,9 @@ _TYPE_NAMES = {
     "number": "a number",
     "null": "empty",
 }
+_CONTROL_HINT = (
+    "remove it: line breaks, tabs, terminal escapes and bidirectional overrides would reach server commands and reports"
+)
 _ENUM_HINTS = {
     ("encryption", "tls"): "`tls` is ambiguous: starttls (ports 587/143) upgrades a plain connection, "
     "ssl (ports 465/993) is TLS from the first byte",
@@ -63,13 +68,33 @@ def load_schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator() -> Validator:
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import Draft202012Validator, FormatChecker, validators
 
     checker = FormatChecker(formats=())
     checker.checks("email", raises=ValueError)(_checked(email_problem))
     checker.checks("hostname", raises=ValueError)(_checked(host_problem))
-    validator: Validator = Draft202012Validator(load_schema(), format_checker=checker)
+    cls = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+    validator: Validator = cls(load_schema(), format_checker=checker)
     return validator
+
+
+def _pattern(validator: Any, pattern: str, instance: object, schema: Any) -> Iterator[Any]:
+    """jsonschema's ``pattern`` keyword with ECMAScript's ``$``, which JSON Schema means."""
+    from jsonschema import ValidationError
+
+    if isinstance(instance, str) and not _ecma(pattern).search(instance):
+        # Our own words: jsonschema's would repeat the value, which may be a secret.
+        yield ValidationError("does not match the pattern")
+
+
+@lru_cache(maxsize=16)
+def _ecma(pattern: str) -> re.Pattern[str]:
+    # Python's `$` also matches before a final "\n", so "anna\n" would pass as an id here while the fast
+    # path (pydantic's Rust regex) and editors (ECMAScript) refuse it. Every pattern of the schema ends in
+    # a bare `$`, so it becomes `\Z`: the very end.
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
 
 
 def _checked(problem: Any) -> Any:
@@ -251,9 +276,11 @@ def _findings(
             )
         ]
     if kind == "format":
+        if isinstance(instance, str) and has_control(instance):
+            return []  # the field's pattern reports it, as a control character
         rule = "MC105" if error.validator_value == "email" else "MC106"
         what = "e-mail address" if rule == "MC105" else "host name"
-        reason = str(error.cause) if error.cause else f"not a valid {what}"
+        reason = one_line(str(error.cause)) if error.cause else f"not a valid {what}"
         return [
             finding(
                 rule,
@@ -276,15 +303,7 @@ def _findings(
             )
         ]
     if kind == "pattern":
-        return [
-            finding(
-                "MC104",
-                f"'{name}' of {where} is {_value(instance)}, which is not a valid id",
-                location,
-                account=account,
-                hint="ids are 1-63 lower-case letters, digits, '-' and '_', starting with a letter or digit",
-            )
-        ]
+        return _pattern_findings(error, f"'{name}' of {where}", location, account)
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return [
             finding("MC104", f"'{name}' of {where} is {_value(instance)}, outside 1-65535", location, account=account)
@@ -301,6 +320,29 @@ def _findings(
     ]
 
 
+def _pattern_findings(error: Any, what: str, location: Location, account: str | None) -> list[Finding]:
+    """A string that does not match its pattern: it holds a control character, or it is no valid id."""
+    # Imported here: `mailcfg schema` reads this module and must not pay for pydantic.
+    from validator.model import CONTROL_CHARACTERS, NONEMPTY_TEXT_PATTERN
+
+    instance = error.instance
+    control = re.search(f"[{CONTROL_CHARACTERS}]", instance) if isinstance(instance, str) else None
+    if control is not None:
+        message = f"{what} contains a control character (U+{ord(control[0]):04X})"
+        return [finding("MC104", message, location, account=account, hint=_CONTROL_HINT)]
+    if error.validator_value == NONEMPTY_TEXT_PATTERN:
+        return []  # an empty string, which minLength reports
+    return [
+        finding(
+            "MC104",
+            f"{what} is {_value(instance)}, which is not a valid id",
+            location,
+            account=account,
+            hint="ids are 1-63 lower-case letters, digits, '-' and '_', starting with a letter or digit",
+        )
+    ]
+
+
 def _properties(schema: object) -> dict[str, Any]:
     properties = schema.get("properties") if isinstance(schema, dict) else None
     return properties if isinstance(properties, dict) else {}
@@ -311,7 +353,8 @@ def _account(data: Any, path: tuple[object, ...]) -> str | None:
         items = data.get(path[0])
         if isinstance(items, list) and isinstance(path[1], int) and path[1] < len(items):
             item = items[path[1]]
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
+            # An id holding a control character is itself the problem: never repeat it in a finding.
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and not has_control(item["id"]):
                 return str(item["id"])
     return None
 

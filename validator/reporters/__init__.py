@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from json import dumps  # not `import json`: the submodule `validator.reporters.json` would shadow it
+from typing import TYPE_CHECKING, Any
+
+from validator.sanitize import one_line
 
 if TYPE_CHECKING:
     from validator.engine import Result
@@ -31,3 +36,33 @@ def _reporter(name: str) -> Callable[[Result, ReportOptions], str]:
     module = importlib.import_module(f"validator.reporters.{name}")
     render_function: Callable[[Result, ReportOptions], str] = module.render
     return render_function
+
+
+# Our own messages are short; a cap this high only stops a hostile value from filling the screen.
+TEXT_LIMIT = 2000
+
+
+def plain(text: str) -> str:
+    """Outside text (a YAML value, a server reply, a file name) as one printable line for a human report."""
+    return one_line(text, TEXT_LIMIT)
+
+
+def json_text(document: Any) -> str:
+    """``document`` as indented JSON in which no control character stands raw.
+
+    The values stay exact: C1 controls, DEL, the Unicode line separators and bidirectional overrides are
+    written as ``\\uXXXX`` escapes, as JSON already does for C0. Printed raw they would rewrite a terminal,
+    reorder what a reviewer sees, or break a line for tools that split at U+2028.
+    """
+    text = dumps(document, indent=2, ensure_ascii=False)
+    return _raw_in_json().sub(lambda match: f"\\u{ord(match[0]):04x}", text) + "\n"
+
+
+@lru_cache(maxsize=1)
+def _raw_in_json() -> re.Pattern[str]:
+    """The control characters json.dumps leaves raw with ensure_ascii=False (it escapes C0 itself)."""
+    # Imported here, not at the top: the CLI imports this package at start, and `--version` must not pay
+    # for pydantic.
+    from validator.model import CONTROL_CHARACTERS
+
+    return re.compile(rf"(?![\x00-\x1f])[{CONTROL_CHARACTERS}]")

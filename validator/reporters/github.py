@@ -3,7 +3,12 @@
 Each finding is one ``::error``/``::warning``/``::notice`` line. The runner splits a command at ``,``
 and ``:`` and ends it at a line break, so every value is escaped the way the runner unescapes it
 (``%`` first, then CR and LF; property values also ``:`` and ``,``); unescaped, a message holding a
-line break would end the annotation early and let the rest of the line act as a new command.
+line break would end the annotation early and let the rest of the line act as a new command. The text
+between a message's line breaks is made printable first (no escape sequence, no other kind of line
+break, no bidirectional override), so the only lines starting with ``::`` are mailcfg's own commands.
+
+The job summary is Markdown: each cell is one printable line with HTML and the Markdown that would make
+links, images or emphasis escaped, so a value from the YAML shows as the text it is.
 
 Paths are relative to ``$GITHUB_WORKSPACE`` (where the runner resolves ``file=``) when the file lies
 inside it, else to the current directory, so annotations land on the right file even when the step runs
@@ -13,10 +18,12 @@ in a subdirectory.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
+from validator.reporters import plain
 from validator.reporters.sarif import relative_path
 
 if TYPE_CHECKING:
@@ -26,6 +33,10 @@ if TYPE_CHECKING:
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 # A step summary may hold 1 MiB; a few hundred rows say enough, the annotations carry the rest.
 MAX_ROWS = 200
+# The line breaks the runner sees; the text between them is made printable, the breaks are escaped.
+_RUNNER_BREAKS = re.compile(r"(\r\n|\r|\n)")
+# Markdown that would turn a cell into a link, an image, code or emphasis (`\\` first: it escapes the rest).
+_MARKDOWN = re.compile(r"([\\`*_\[\]~!])")
 
 
 def render(result: Result, options: ReportOptions) -> str:
@@ -36,10 +47,16 @@ def render(result: Result, options: ReportOptions) -> str:
 
 def annotation(item: Finding, path: str) -> str:
     """The workflow command for one finding; ``path`` as the runner should resolve it."""
-    properties = {"file": path, "line": str(item.line), "col": str(item.column), "title": item.rule}
-    text = item.message if not item.hint else f"{item.message}\nhint: {item.hint}"
+    properties = {"file": plain(path), "line": str(item.line), "col": str(item.column), "title": item.rule}
+    text = _printable(item.message) if not item.hint else f"{_printable(item.message)}\nhint: {_printable(item.hint)}"
     joined = ",".join(f"{name}={escape_property(value)}" for name, value in properties.items())
     return f"::{COMMANDS[item.severity]} {joined}::{escape_data(text)}"
+
+
+def _printable(text: str) -> str:
+    """``text`` with its CR and LF kept (escaping makes them safe, GitHub shows them) and all else printable."""
+    parts = _RUNNER_BREAKS.split(text)
+    return "".join(part if index % 2 else plain(part) for index, part in enumerate(parts))
 
 
 def escape_data(text: str) -> str:
@@ -89,6 +106,7 @@ def _path(name: str) -> str:
 
 
 def _cell(text: str) -> str:
-    # A table row is one line, `|` ends a cell, and `<`/`&` would otherwise start HTML.
-    text = " ".join(text.splitlines())
+    # A table row is one line, `|` ends a cell, `<`/`&` would otherwise start HTML, and a value from the
+    # YAML must not become a link or an image (which the reader's browser would load).
+    text = _MARKDOWN.sub(r"\\\1", plain(text))
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")

@@ -1,12 +1,16 @@
-"""The JSON report, exactly the shape SPEC.md gives."""
+"""The JSON report, exactly the shape SPEC.md gives.
+
+Values are reported exactly, control characters included (a consumer may need the very bytes); JSON
+escaping keeps every one of them from standing raw in the output.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from validator import __version__
 from validator.finding import Finding
+from validator.reporters import json_text
 
 if TYPE_CHECKING:
     from validator.engine import Result
@@ -53,7 +57,7 @@ def render(result: Result, options: ReportOptions) -> str:
             "infos": summary.infos,
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document)
 
 
 def _finding(item: Finding) -> dict[str, Any]:

@@ -8,18 +8,24 @@ and a fixed account shows up as a test that passes again. Findings that belong t
 error, a missing ``version``) go to one testcase per file named after the file.
 
 Errors are ``<failure>`` elements (warnings too with ``--strict``); the other findings, and suppressed
-ones, are listed in ``<system-out>``. The XML is built with ElementTree, which escapes every value;
-characters XML 1.0 cannot carry at all are written as ``\\xNN``.
+ones, are listed in ``<system-out>``. The XML is built with ElementTree, which escapes every value.
+Characters XML 1.0 cannot carry at all, and control characters in text from outside (a message quoting the
+YAML or a server, a file name, a suppression reason), are written as ``\\xNN`` or ``\\uNNNN``; each line of
+a failure's text passes :func:`~validator.sanitize.report_line`, so a report printed in a CI log can
+neither rewrite the terminal nor pose as a GitHub workflow command.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
+from validator.model import CONTROL_CHARACTERS
+from validator.sanitize import has_control, report_line
 
 if TYPE_CHECKING:
     from validator.engine import Result
@@ -29,6 +35,8 @@ if TYPE_CHECKING:
 SECTIONS = ("smtp", "imap")
 # Everything XML 1.0 allows; the rest (control characters, lone surrogates) cannot be escaped in XML.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The above and every control character, line breaks included: what may not stand raw in one line of text.
+_NOT_PLAIN = re.compile(f"{_NOT_XML.pattern}|[{CONTROL_CHARACTERS}]")
 
 
 @dataclass
@@ -75,7 +83,7 @@ def render(result: Result, options: ReportOptions) -> str:
     root = ET.Element("testsuites", name="mailcfg")
     total_tests = total_failures = 0
     for suite in suites.values():
-        element = ET.SubElement(root, "testsuite", name=_safe(suite.name))
+        element = ET.SubElement(root, "testsuite", name=_line(suite.name))
         failures = 0
         for case in suite.cases.values():
             failures += _testcase(element, suite.name, case, failing)
@@ -114,7 +122,7 @@ def _suite(suites: dict[str, _Suite], name: str) -> _Suite:
 
 
 def _accounts(source: SourceFile) -> list[tuple[str, str]]:
-    """(section, id) of every smtp and imap entry of ``source`` that has a string id, in file order."""
+    """(section, id) of every smtp and imap entry of ``source`` that has a usable string id, in file order."""
     found: list[tuple[str, str]] = []
     for document in source.documents:
         data = document.data
@@ -123,44 +131,54 @@ def _accounts(source: SourceFile) -> list[tuple[str, str]]:
         for section in SECTIONS:
             entries = data.get(section)
             if isinstance(entries, list):
+                # An id holding a control character is an MC104 of the file, not a testcase of its own.
                 found.extend(
                     (section, entry["id"])
                     for entry in entries
-                    if isinstance(entry, dict) and isinstance(entry.get("id"), str)
+                    if isinstance(entry, dict) and isinstance(entry.get("id"), str) and not has_control(entry["id"])
                 )
     return found
 
 
 def _testcase(parent: ET.Element, file: str, case: _Case, failing: set[Severity]) -> int:
     """Add one testcase; 1 when it fails, else 0."""
-    element = ET.SubElement(parent, "testcase", classname=_safe(file), name=_safe(case.name), file=_safe(file))
+    element = ET.SubElement(parent, "testcase", classname=_line(file), name=_line(case.name), file=_line(file))
     failures = [item for item in case.findings if item.severity in failing]
     if failures:
         first = failures[0]
-        message = first.message.splitlines()[0] if first.message else first.rule
+        # The first line that says something: a hostile message may start with a line break.
+        message = next((line for line in first.message.splitlines() if line.strip()), first.rule)
+        message = _line(message)
         if len(failures) > 1:
             message += f" (and {len(failures) - 1} more)"
-        failure = ET.SubElement(element, "failure", message=_safe(message), type=first.rule)
-        failure.text = _safe("\n".join(_describe(item) for item in case.findings))
+        failure = ET.SubElement(element, "failure", message=message, type=first.rule)
+        failure.text = _lines(_describe(item) for item in case.findings)
     others = [_describe(item) for item in case.findings if item.severity not in failing]
     others += [_describe(item) for item in case.suppressed]
     if others:
-        ET.SubElement(element, "system-out").text = _safe("\n".join(others))
+        ET.SubElement(element, "system-out").text = _lines(others)
     return 1 if failures else 0
 
 
 def _describe(item: Finding) -> str:
-    text = f"{item.location}: {item.severity.value}[{item.rule}] {item.message}"
+    """The finding in a few lines; every piece from outside is one line of its own (see :func:`_line`)."""
+    text = f"{_line(str(item.location))}: {item.severity.value}[{item.rule}] {_line(item.message)}"
     if item.hint:
-        text += f"\n    hint: {item.hint}"
+        text += f"\n    hint: {_line(item.hint)}"
     if item.suppression is not None:
-        reason = f": {item.suppression.reason}" if item.suppression.reason else ""
+        reason = f": {_line(item.suppression.reason)}" if item.suppression.reason else ""
         text += f"\n    suppressed ({item.suppression.kind}{reason})"
     return text
 
 
-def _safe(text: str) -> str:
-    return _NOT_XML.sub(_escaped, text)
+def _lines(texts: Iterable[str]) -> str:
+    """Texts made by :func:`_describe`, joined; no line may pose as a workflow command."""
+    return "\n".join(report_line(line) for text in texts for line in text.split("\n"))
+
+
+def _line(text: str) -> str:
+    """Outside text as one line of printable XML: controls, line breaks included, become visible escapes."""
+    return _NOT_PLAIN.sub(_escaped, text)
 
 
 def _escaped(match: re.Match[str]) -> str:

@@ -7,12 +7,14 @@ the current directory) and a 1-based region. Suppressed findings stay in the log
 
 ``partialFingerprints`` identify a result across runs by what it is about (rule, file, JSON pointer,
 account), never by where it sits: inserting lines above a finding must not open a new alert.
+
+Message texts and justifications are made one printable line each (they may quote a YAML value or a
+server reply, and viewers show them to reviewers); no control character stands raw in the log.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ from urllib.parse import quote
 
 from validator import __version__
 from validator.finding import Finding, Location, Severity
+from validator.reporters import json_text, plain
 from validator.rules import RULES
 
 if TYPE_CHECKING:
@@ -70,7 +73,7 @@ def render(result: Result, options: ReportOptions) -> str:
         "results": results,
     }
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_text(log)
 
 
 def relative_path(name: str, root: Path | None = None) -> str | None:
@@ -128,7 +131,8 @@ def _result(item: Finding, rule_index: int, artifacts: _Artifacts, seen: dict[st
     key = partial_fingerprint(item.rule, uri, item.pointer, item.account)
     occurrence = seen.get(key, 0)
     seen[key] = occurrence + 1
-    text = item.message if not item.hint else f"{item.message}\nhint: {item.hint}"
+    # Viewers show message text to reviewers: one clean line each for the message and the hint.
+    text = plain(item.message) if not item.hint else f"{plain(item.message)}\nhint: {plain(item.hint)}"
     out: dict[str, Any] = {
         "ruleId": item.rule,
         "ruleIndex": rule_index,
@@ -145,7 +149,7 @@ def _result(item: Finding, rule_index: int, artifacts: _Artifacts, seen: dict[st
     if item.suppression is not None:
         suppression: dict[str, Any] = {"kind": _SUPPRESSION_KINDS.get(item.suppression.kind, "external")}
         if item.suppression.reason:
-            suppression["justification"] = item.suppression.reason
+            suppression["justification"] = plain(item.suppression.reason)
         if item.suppression.location is not None:
             suppression["location"] = {"physicalLocation": artifacts.physical(item.suppression.location)}
         out["suppressions"] = [suppression]

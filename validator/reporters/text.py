@@ -1,6 +1,11 @@
 """The human report: ``path:line:col: severity[MCxxx] message``, the source line with a caret, the hint.
 
 Plaintext secrets recorded by the loader are masked in every source line shown, whatever the finding.
+
+Messages, hints, file names and live results may quote a hostile YAML file or server, so each is made
+one printable line, source lines have each control character replaced by one visible character (so the
+caret stays under its column), and every line passes :func:`~validator.sanitize.report_line`: nothing in
+the report can rewrite the terminal or pose as a GitHub workflow command.
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
 from validator.loader import LINE_BREAKS
+from validator.model import CONTROL_CHARACTERS
+from validator.reporters import plain
+from validator.sanitize import REPLACEMENT, report_line
 
 if TYPE_CHECKING:
     from validator.engine import Result
@@ -19,6 +27,7 @@ if TYPE_CHECKING:
     from validator.reporters import ReportOptions
 
 _BREAKS = LINE_BREAKS
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 _MASK = "****"
 # After this many findings of one rule, the text report only counts the rest: 10,000 stay readable.
 FOLD = 20
@@ -35,7 +44,7 @@ _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 def render(result: Result, options: ReportOptions) -> str:
     sources = {source.name: source for source in result.files}
     lines_cache: dict[str, list[str]] = {}
-    out: list[str] = [_live(live, options.color) for live in result.live]
+    out: list[str] = [line for live in result.live for line in _live(live, options.color)]
     shown: Counter[str] = Counter()
     for item in result.findings:
         shown[item.rule] += 1
@@ -47,15 +56,15 @@ def render(result: Result, options: ReportOptions) -> str:
     if result.omitted:
         out.append(f"... {result.omitted:,} more findings not reported (--max-findings)")
     out.append(_summary(result, options.color))
-    return "\n".join(out) + "\n"
+    return "\n".join(map(report_line, out)) + "\n"
 
 
 def _finding(item: Finding, source: SourceFile | None, cache: dict[str, list[str]], color: bool) -> list[str]:
-    severity = item.severity.value
+    severity, location, message = item.severity.value, plain(str(item.location)), plain(item.message)
     if color:
-        head = f"{_BOLD}{item.location}{_RESET}: {_COLORS[item.severity]}{severity}[{item.rule}]{_RESET} {item.message}"
+        head = f"{_BOLD}{location}{_RESET}: {_COLORS[item.severity]}{severity}[{item.rule}]{_RESET} {message}"
     else:
-        head = f"{item.location}: {severity}[{item.rule}] {item.message}"
+        head = f"{location}: {severity}[{item.rule}] {message}"
     out = [head]
     if source is not None and source.text:
         lines = cache.get(source.name)
@@ -63,15 +72,21 @@ def _finding(item: Finding, source: SourceFile | None, cache: dict[str, list[str
             lines = cache[source.name] = _BREAKS.split(source.text)
         if 1 <= item.line <= len(lines):
             text, column = _masked(lines[item.line - 1], item.line - 1, item.column - 1, source.masks)
+            text = _visible(text)
             gutter = f"{item.line:>5} | "
-            pad = "".join("\t" if c == "\t" else " " for c in text[:column])
+            pad = " " * len(text[:column])
             caret = f"{_COLORS[item.severity]}^{_RESET}" if color else "^"
             out.append(f"{gutter}{text}")
             out.append(f"{' ' * 5} | {pad}{caret}")
     if item.hint:
-        hint = f"      = hint: {item.hint}"
+        hint = f"      = hint: {plain(item.hint)}"
         out.append(f"{_DIM}{hint}{_RESET}" if color else hint)
     return out
+
+
+def _visible(text: str) -> str:
+    """``text`` with each control character replaced by one character: a tab by a space, others by U+FFFD."""
+    return _CONTROL.sub(lambda match: " " if match[0] == "\t" else REPLACEMENT, text)
 
 
 def _masked(text: str, line: int, column: int, masks: list[tuple[int, int, int, int]]) -> tuple[str, int]:
@@ -103,21 +118,22 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _live(live: LiveResult, color: bool) -> str:
-    """One line per check: mark, protocol, account, server, stages with their durations, total."""
+def _live(live: LiveResult, color: bool) -> list[str]:
+    """One line per check: mark, protocol, account, server, stages with their durations, total; then why."""
     mark = {"ok": "✓", "warning": "!", "failed": "✗"}.get(live.status, "-")
     stages = ", ".join(
         f"{stage.name} {'skipped' if stage.status == 'skipped' else _ms(stage.seconds)}"
         + ("" if stage.status in ("ok", "skipped") else f" {stage.status.upper()}")
         for stage in live.stages
     )
-    line = f"{mark} {live.protocol} {live.account} {live.host}:{live.port}  {stages}  ({live.seconds:.2f} s)"
+    server = f"{plain(live.account)} {plain(live.host)}:{live.port}"
+    lines = [f"{mark} {live.protocol} {server}  {stages}  ({live.seconds:.2f} s)"]
     if live.status != "ok":
-        line += f"\n      {live.stage}: {live.message}"
+        lines.append(f"      {plain(live.stage)}: {plain(live.message)}")
     if color:
         tint = {"ok": "\x1b[32m", "warning": "\x1b[33m", "failed": "\x1b[31m"}.get(live.status, "")
-        return f"{tint}{line}{_RESET}"
-    return line
+        return [f"{tint}{line}{_RESET}" for line in lines]
+    return lines
 
 
 def _ms(seconds: float) -> str:

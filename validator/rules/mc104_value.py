@@ -1,8 +1,15 @@
-"""A value that is not allowed: not one of the listed choices, not matching the id pattern, out of range.
+"""A value that is not allowed: not one of the listed choices, not matching a pattern, out of range.
 
 `encryption` is one of `none`, `starttls`, `ssl`; the common `tls` gets a hint, because it is ambiguous:
 STARTTLS upgrades a plain connection, `ssl` is TLS from the first byte. Ids are 1-63 lower-case letters,
 digits, `-` and `_`. Ports are 1-65535. Environment variable names are letters, digits and `_`.
+
+No string may hold a control character: C0 (tab and line breaks included), DEL, C1, the Unicode line and
+paragraph separators (U+2028, U+2029) or a bidirectional mark or override (U+200E, U+200F, U+202A-U+202E,
+U+2066-U+2069). A YAML file may come from a pull request nobody has read yet, and its strings travel into
+SMTP and IMAP commands (where a line break ends a command and starts another), terminals (where an escape
+sequence rewrites what is shown) and CI logs (where a line starting with `::` is a workflow command). The
+finding names the character by its code point and never repeats the value.
 
 Fails:
 
@@ -10,6 +17,12 @@ Fails:
       - id: Outgoing Server
         host: smtp.example.com
         encryption: tls
+
+Fails too (the folder name holds a carriage return and a line feed):
+
+    imap:
+      - id: info
+        sent_folder: "Sent\\r\\n::error file=x::pwned"
 
 Passes:
 
