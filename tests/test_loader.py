@@ -75,7 +75,7 @@ def test_duplicate_key_in_flow_mapping(check: Check) -> None:
 
 
 def test_duplicate_key_finding_has_the_pointer_of_the_key(check: Check) -> None:
-    # SPEC: every finding has a JSON pointer; the duplicated key has a definite one.
+    # docs/reference.md: every finding has a JSON pointer; the duplicated key has a definite one.
     result = check(insert_after(6, "    host: mail.example.com\n"))
     assert [item.pointer for item in only(result, "MC002")] == ["/smtp/0/host"]
 
@@ -144,7 +144,7 @@ def test_quoted_or_tagged_values_are_no_surprise(check: Check, text: str) -> Non
 
 
 def test_yaml11_surprise_finding_has_the_pointer_of_the_value(check: Check) -> None:
-    # SPEC: every finding has a JSON pointer; the surprising value has a definite one.
+    # docs/reference.md: every finding has a JSON pointer; the surprising value has a definite one.
     result = check(insert_after(7, "    port: 0465\n"))
     assert [item.pointer for item in only(result, "MC003")] == ["/smtp/0/port"]
 

@@ -1,4 +1,4 @@
-"""The JSON report has exactly the shape SPEC.md gives (tests/data/report.schema.json)."""
+"""The JSON report has exactly the shape docs/reference.md gives (tests/data/report.schema.json)."""
 
 from __future__ import annotations
 

@@ -337,7 +337,7 @@ def test_rule_passes_on_the_corrected_snippet(check: Check, rule: str, source: s
 
 
 def test_every_semantic_rule_has_firing_and_passing_cases():
-    # the semantic rules of SPEC.md's table, all of them registered with their default severity
+    # the semantic rules of docs/reference.md's rules table, all of them registered with their default severity
     assert {rule: RULES[rule].severity.value for rule in SPEC_SEVERITY} == SPEC_SEVERITY
     assert {param.values[0] for param in FIRES} == set(SPEC_SEVERITY)
     assert {param.values[0] for param in PASSES} == set(SPEC_SEVERITY)

@@ -1,4 +1,4 @@
-"""The JSON report, exactly the shape SPEC.md gives.
+"""The JSON report, exactly the shape docs/reference.md gives.
 
 Values are reported exactly, control characters included (a consumer may need the very bytes); JSON
 escaping keeps every one of them from standing raw in the output.
