@@ -18,6 +18,7 @@ import click
 
 from validator import __version__
 from validator.errors import MailcfgError, PathError, UsageError
+from validator.limits import MAX_FILE_SIZE_MIB, MAX_TIMEOUT
 from validator.reporters import FORMATS
 from validator.trust import DEFAULT_MAX_CHECKS
 
@@ -27,10 +28,6 @@ if TYPE_CHECKING:
     from validator.model import AccountSet
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 1, 2, 130, 70
-# An hour per check is already far past any mail server's own timeouts; the cap keeps the arithmetic finite.
-MAX_TIMEOUT = 3600.0
-# Larger than any account file; beyond it a MiB count overflows the platform's file offsets.
-MAX_FILE_SIZE_MIB = 16384
 
 
 def _finite(value: float, option: str) -> float:

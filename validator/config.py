@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from validator.finding import Finding, Location, Severity
+from validator.limits import MAX_FILE_SIZE_MIB
 from validator.rules import finding, is_selector
 from validator.sanitize import one_line
 from validator.suggest import did_you_mean
 
 YAML_NAMES = (".mailcfg.yaml", ".mailcfg.yml")
 KEYS = ("paths", "select", "ignore", "severity", "per-path-ignores", "strict", "require-env", "max-file-size")
+_MAILCFG_TABLE = re.compile(r"(?m)^\s*\[\s*tool\s*\.\s*[\"']?mailcfg\b")
 _LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "off": None}
 
 
@@ -53,7 +55,9 @@ def discover(start: Path) -> Path | None:
             if (directory / name).is_file():
                 return directory / name
         pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and re.search(r"(?m)^\s*\[tool\.mailcfg[\].]", _read(pyproject)):
+        # Loose on purpose: a table header that is not valid TOML (`[tool.mailcfg`) must still find the file,
+        # so its syntax error is MC006 instead of its settings (`strict`) being silently lost.
+        if pyproject.is_file() and _MAILCFG_TABLE.search(_read(pyproject)):
             return pyproject
         if (directory / ".git").exists():
             return None
@@ -197,10 +201,10 @@ def _convert(key: str, value: Any, at: _Located, problems: list[Finding]) -> Ite
         else:
             bad(f"'{key}' must be true or false")
     elif key == "max-file-size":
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_FILE_SIZE_MIB:
             yield value
         else:
-            bad("'max-file-size' must be a positive number of MiB")
+            bad(f"'max-file-size' must be a number of MiB from 1 to {MAX_FILE_SIZE_MIB}")
     elif key in ("select", "ignore"):
         selectors = _selectors(key, value, (), bad)
         if selectors is not None:

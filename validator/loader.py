@@ -225,7 +225,8 @@ def discover(paths: Iterable[str]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for raw in paths:
         for path in _expand(raw):
-            key = os.path.abspath(path)
+            # By real path: `a.yaml link.yaml` (a symlink to it) is one file, not two with duplicate ids.
+            key = os.path.realpath(path)
             if key not in seen:
                 seen.add(key)
                 out.append((path, str(path)))
@@ -241,7 +242,10 @@ def _expand(raw: str) -> list[str]:
         if boundary is not None and not inside(os.path.realpath(raw), boundary):
             return [raw]
         root = boundary if boundary is not None else os.path.realpath(raw)
-        return [TreePath(os.path.normpath(path), root) for path in _walk(raw, root)]
+        found: list[str] = [TreePath(os.path.normpath(path), root) for path in _walk(raw, root)]
+        if not found:  # `check empty-dir/` checked nothing and passed: a CI gate that was green by accident
+            raise PathError(f"{raw}: no *.yaml or *.yml file under it")
+        return found
     if os.path.lexists(raw):
         return [raw]
     raise PathError(f"{raw}: no such file or directory")
@@ -594,6 +598,8 @@ class _Parser:
                     self._scalar_key(frame, event, line, column)
                     if frame.sensitive and frame.key != "env":
                         masks.append((line, column, event.end_mark.line, event.end_mark.column))
+                    if event.anchor:  # `&a key: value`: the anchor names the key (YAML suite E76Z, HMQ5)
+                        anchors[event.anchor] = (frame.key, 1)
                 else:
                     sensitive = frame is not None and (frame.key_sensitive if frame.is_map else frame.sensitive)
                     value = self._scalar_value(event, line, column, sensitive, frame, False)
@@ -653,6 +659,14 @@ class _Parser:
                 line, column = mark.line, mark.column
                 frame = stack[-1] if stack else None
                 sensitive = frame is not None and (frame.key_sensitive if frame.is_map else frame.sensitive)
+                if any(open_frame.anchor == event.anchor for open_frame in stack):
+                    raise _Stop(
+                        "MC004",
+                        "recursive alias: it refers to a list or mapping that contains it",
+                        line + 1,
+                        column + 1,
+                        "account files rarely need aliases; expand them by hand",
+                    )
                 if event.anchor not in anchors:
                     shown = "an alias" if sensitive else f"alias *{event.anchor}"
                     raise _Stop("MC001", f"{shown} refers to no anchor defined before it", line + 1, column + 1)
