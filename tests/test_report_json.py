@@ -13,7 +13,10 @@ import pytest
 from conftest import VALID
 from jsonschema import Draft202012Validator
 
-from validator import __version__
+from validator import __version__, engine
+from validator.finding import Finding, Location, Severity
+from validator.live.result import LiveResult
+from validator.reporters import ReportOptions, render
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -53,6 +56,7 @@ def test_clean_run(cli: Cli) -> None:
     assert document["files"] == [str(EXAMPLE)]
     assert document["findings"] == []
     assert document["live"] == []
+    assert document["interrupted"] is False
     assert document["summary"] == {"files": 1, "accounts": 4, "errors": 0, "warnings": 0, "infos": 0}
     assert_summary_matches(document)
 
@@ -163,6 +167,31 @@ def test_the_report_schema_rejects_a_wrong_shape(cli: Cli) -> None:
         {**good, "findings": [{**finding, "extra": True}]},
         {**good, "findings": [{k: v for k, v in finding.items() if k != "account"}]},
         {**good, "summary": {**good["summary"], "extra": 0}},
+        {key: value for key, value in good.items() if key != "interrupted"},
+        {**good, "interrupted": None},
     ]
     for item in broken:
         assert not VALIDATOR.is_valid(item), item
+
+
+def test_an_interrupted_verify_says_so() -> None:
+    """Ctrl-C during `verify`: `live` holds only the checks that finished, and the report must say so."""
+    finished = LiveResult("outgoing", "smtp", "smtp.example.com", 587, "ok", "auth", "all stages passed", 0.4)
+    result = engine.Result(files=(), findings=(), accounts=2, live=(finished,), interrupted=True)
+    document = json.loads(render("json", result, ReportOptions()))
+    assert VALIDATOR.is_valid(document)
+    assert document["interrupted"] is True
+    assert [item["account"] for item in document["live"]] == ["outgoing"]
+    # Always present: a whole run says false, so a consumer need not guess from a missing key.
+    whole = json.loads(render("json", engine.Result(files=(), findings=(), accounts=2), ReportOptions()))
+    assert whole["interrupted"] is False
+    assert list(document) == list(whole)
+
+
+def test_max_findings_zero_keeps_the_counts() -> None:
+    error = Finding("MC201", Severity.ERROR, "no smtp entry 'outgoin'", Location("a.yaml", 9, 15, "/imap/0/outgoing"))
+    document = json.loads(render("json", engine.Result(files=(), findings=(error,), accounts=1).limited(0),
+                                 ReportOptions()))
+    assert VALIDATOR.is_valid(document)
+    assert document["findings"] == []
+    assert document["summary"]["errors"] == 1

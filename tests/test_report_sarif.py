@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,12 @@ from conftest import VALID
 from jsonschema import Draft4Validator
 
 from validator import __version__, engine
-from validator.finding import Finding, Location, Severity
+from validator.finding import Finding, Location, Severity, Suppression
+from validator.live.result import LiveResult
+from validator.loader import SourceFile
 from validator.reporters import ReportOptions, render
+from validator.reporters import sarif as sarif_reporter
+from validator.reporters.sarif import MAX_RESULTS, token_end
 from validator.rules import RULES
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -125,7 +130,10 @@ def test_multi_file_run_is_valid_and_consistent(repo: Path) -> None:
     by_rule = results_by_rule(log)
     duplicate = by_rule["MC202"]
     assert duplicate["level"] == "error"
-    assert duplicate["locations"][0]["physicalLocation"]["region"] == {"startLine": 13, "startColumn": 9}
+    # The region ends after the token (`info`); endColumn is exclusive.
+    assert duplicate["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 13, "startColumn": 9, "endLine": 13, "endColumn": 13
+    }
     assert duplicate["properties"] == {"pointer": "/imap/1/id", "account": "info"}
     assert "suppressions" not in duplicate
     assert by_rule["MC205"]["level"] == "warning"
@@ -136,7 +144,9 @@ def test_multi_file_run_is_valid_and_consistent(repo: Path) -> None:
 def test_message_carries_the_hint(repo: Path) -> None:
     outgoing = results_by_rule(sarif(run("shared.yaml", "team/people.yaml")))["MC201"]
     assert outgoing["level"] == "error"
-    assert outgoing["locations"][0]["physicalLocation"]["region"] == {"startLine": 9, "startColumn": 15}
+    assert outgoing["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 9, "startColumn": 15, "endLine": 9, "endColumn": 22  # `outgoin`
+    }
     message, hint = outgoing["message"]["text"].split("\nhint: ")
     assert message.startswith("imap account 'anna-mail' sends through 'outgoin'")
     assert "outgoing" in hint
@@ -144,6 +154,7 @@ def test_message_carries_the_hint(repo: Path) -> None:
 
 
 def test_suppressed_findings_carry_their_suppression(repo: Path) -> None:
+    comment_line = PEOPLE.split("\n")[3]
     log = sarif(run("shared.yaml", "team/people.yaml"))
     by_rule = results_by_rule(log)
     inline = by_rule["MC403"]
@@ -154,7 +165,8 @@ def test_suppressed_findings_carry_their_suppression(repo: Path) -> None:
             "location": {
                 "physicalLocation": {
                     "artifactLocation": {"uri": "team/people.yaml", "uriBaseId": "%SRCROOT%", "index": 1},
-                    "region": {"startLine": 4, "startColumn": 18},
+                    # The comment, to the end of its line.
+                    "region": {"startLine": 4, "startColumn": 18, "endLine": 4, "endColumn": len(comment_line) + 1},
                 }
             },
         }
@@ -166,7 +178,7 @@ def test_suppressed_findings_carry_their_suppression(repo: Path) -> None:
     assert {item["ruleId"] for item in active} >= {"MC201", "MC202", "MC205"}
 
 
-def test_uris_are_relative_to_the_current_directory(repo: Path, tmp_path: Path) -> None:
+def test_uris_outside_a_repository_are_relative_to_the_current_directory(repo: Path, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere dir" / "other,accounts.yaml"
     outside.parent.mkdir()
     outside.write_text("version: 1\nimap: [\n", encoding="utf-8")
@@ -293,7 +305,12 @@ def test_no_secret_reaches_the_report(repo: Path) -> None:
     (repo / "leak.yaml").write_text(VALID.replace("{env: SMTP_PASSWORD}", "hunter2-very-secret"), encoding="utf-8")
     result = run("leak.yaml")
     assert "MC301" in {item.rule for item in result.findings}
-    assert "hunter2-very-secret" not in render("sarif", result, ReportOptions())
+    text = render("sarif", result, ReportOptions())
+    assert "hunter2-very-secret" not in text
+    # Nor its length: the region of a secret is one character, whatever its width.
+    [secret] = [item for item in json.loads(text)["runs"][0]["results"] if item["ruleId"] == "MC301"]
+    region = secret["locations"][0]["physicalLocation"]["region"]
+    assert region["endColumn"] == region["startColumn"] + 1
 
 
 def test_cli_writes_sarif_to_a_file_and_text_to_stdout(cli: Cli, repo: Path) -> None:
@@ -317,3 +334,190 @@ def test_cli_sarif_to_stdout_of_a_clean_run(cli: Cli, repo: Path) -> None:
     assert VALIDATOR.is_valid(log)
     assert log["runs"][0]["results"] == []
     assert os.path.isabs(unquote(urlparse(log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]).path))
+
+
+# --- the invocation: interrupted runs ----------------------------------------------------------------------
+
+
+def test_a_whole_run_is_a_successful_invocation(repo: Path) -> None:
+    [invocation] = sarif(run("shared.yaml", "team/people.yaml"))["runs"][0]["invocations"]
+    assert invocation == {"executionSuccessful": True}
+
+
+def test_an_interrupted_verify_is_an_unsuccessful_invocation() -> None:
+    finished = LiveResult("outgoing", "smtp", "smtp.example.com", 587, "ok", "auth", "all stages passed", 0.4)
+    result = engine.Result(files=(), findings=(), accounts=2, live=(finished, finished), interrupted=True)
+    [invocation] = sarif(result)["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    [note] = invocation["toolExecutionNotifications"]
+    assert note == {"level": "error", "message": {"text": "verify was interrupted; 2 checks had finished"}}
+
+
+# --- GitHub's limit of 25,000 results a run ----------------------------------------------------------------
+
+
+def test_results_are_capped_keeping_the_most_severe() -> None:
+    # 30,000 findings, severities interleaved (info, warning, error, ...), plus one suppressed error.
+    severities = (Severity.INFO, Severity.WARNING, Severity.ERROR)
+    findings = tuple(
+        Finding("MC999", severities[index % 3], f"m{index}", Location("a.yaml", index + 1, 1))
+        for index in range(30_000)
+    )
+    dismissed = Finding("MC998", Severity.ERROR, "d", Location("a.yaml", 1, 1), suppression=Suppression("cli"))
+    result = engine.Result(files=(), findings=findings, accounts=1, suppressed=(dismissed,))
+    log = json.loads(render("sarif", result, ReportOptions()))
+    [sarif_run] = log["runs"]
+    results = sarif_run["results"]
+    assert len(results) == MAX_RESULTS == 25_000
+    # Every error and warning, then the first infos in file order; the suppressed error counts least of all.
+    levels = [item["level"] for item in results]
+    assert (levels.count("error"), levels.count("warning"), levels.count("note")) == (10_000, 10_000, 5_000)
+    kept_infos = [int(item["message"]["text"][1:]) for item in results if item["level"] == "note"]
+    assert kept_infos == list(range(0, 15_000, 3))
+    assert "MC998" not in {item["ruleId"] for item in results}
+    # Written in the usual order: by position.
+    lines = [item["locations"][0]["physicalLocation"]["region"]["startLine"] for item in results]
+    assert lines == sorted(lines)
+    [invocation] = sarif_run["invocations"]
+    assert invocation["executionSuccessful"] is True
+    [note] = invocation["toolExecutionNotifications"]
+    assert note["level"] == "warning"
+    assert "30,001 results, 25,000 written" in note["message"]["text"]
+    assert "5,001 least severe were left out" in note["message"]["text"]
+    # The log is valid (checked on a few results: the schema check of 25,000 takes long).
+    trimmed = {**log, "runs": [{**sarif_run, "results": results[:20] + results[-20:]}]}
+    assert VALIDATOR.is_valid(trimmed)
+    # Fingerprints do not depend on the cap: the first results are the same as in an uncapped log.
+    small = json.loads(render("sarif", engine.Result(files=(), findings=findings[:9], accounts=1), ReportOptions()))
+    assert [item["partialFingerprints"] for item in small["runs"][0]["results"]] == [
+        item["partialFingerprints"] for item in results[:9]
+    ]
+
+
+def test_a_run_at_the_limit_is_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sarif_reporter, "MAX_RESULTS", 5)  # the boundary, without rendering 25,000 results
+    findings = tuple(Finding("MC999", Severity.INFO, "m", Location("a.yaml", index + 1, 1)) for index in range(6))
+    log = sarif(engine.Result(files=(), findings=findings[:5], accounts=1))
+    assert len(log["runs"][0]["results"]) == 5
+    assert log["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+    log = sarif(engine.Result(files=(), findings=findings, accounts=1))
+    assert len(log["runs"][0]["results"]) == 5
+    [note] = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert note["message"]["text"].startswith("6 results, 5 written")
+
+
+# --- URIs relative to the repository root ------------------------------------------------------------------
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository with account files in `accounts/`, the current directory."""
+    root = tmp_path / "checkout"
+    (root / "accounts").mkdir(parents=True)
+    subprocess.run(["git", "init", "--quiet", str(root)], check=True)
+    (root / "accounts" / "a.yaml").write_text("version: 2\n", encoding="utf-8")
+    monkeypatch.chdir(root / "accounts")
+    return root
+
+
+def test_uris_are_relative_to_the_repository_root(git_repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("version: 2\n", encoding="utf-8")
+    log = sarif(run("a.yaml", str(git_repo / "accounts" / "a.yaml"), str(outside)))
+    sarif_run = log["runs"][0]
+    # GitHub resolves a uri against the repository root and ignores originalUriBaseIds.
+    assert sarif_run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == git_repo.as_uri() + "/"
+    artifacts = [item["location"] for item in sarif_run["artifacts"]]
+    assert artifacts[0] == {"uri": "accounts/a.yaml", "uriBaseId": "%SRCROOT%"}
+    # A file outside the repository keeps its absolute file URI.
+    assert artifacts[-1] == {"uri": outside.as_uri()}
+    uris = {item["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for item in sarif_run["results"]}
+    assert uris == {"accounts/a.yaml", outside.as_uri()}
+
+
+def test_a_git_file_marks_the_root_too(git_repo: Path) -> None:
+    # A worktree or submodule has a `.git` file, not a directory.
+    inner = git_repo / "accounts" / "module"
+    (inner / "sub").mkdir(parents=True)
+    (inner / ".git").write_text("gitdir: ../../.git/modules/module\n", encoding="utf-8")
+    (inner / "sub" / "b.yaml").write_text("version: 2\n", encoding="utf-8")
+    os.chdir(inner / "sub")
+    log = sarif(run("b.yaml"))
+    assert log["runs"][0]["artifacts"] == [{"location": {"uri": "sub/b.yaml", "uriBaseId": "%SRCROOT%"}}]
+    assert log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == inner.as_uri() + "/"
+
+
+# --- security severity ------------------------------------------------------------------------------------
+
+
+def test_secret_and_tls_rules_are_rated_security_alerts(repo: Path) -> None:
+    rules = {rule["id"]: rule for rule in sarif(run("shared.yaml"))["runs"][0]["tool"]["driver"]["rules"]}
+    rated = {key: rule["properties"] for key, rule in rules.items() if "properties" in rule}
+    assert {key: value["security-severity"] for key, value in rated.items()} == {
+        "MC301": "8.0", "MC302": "7.0", "MC303": "5.0"
+    }
+    for properties in rated.values():
+        assert properties["tags"] == ["security"]
+    # A missing contact, an unset variable, unused credentials: upkeep, not security alerts.
+    for rule_id in ("MC304", "MC305", "MC306"):
+        assert "properties" not in rules[rule_id]
+
+
+# --- regions ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "token"),
+    [
+        ("    encryption: tls  # why", 16, "tls"),
+        ("  - id: anna-mail", 8, "anna-mail"),
+        ("    outgoing: outgoing", 4, "outgoing"),  # a key ends before its colon
+        ("      password: {env: SMTP_PASSWORD}", 16, "{env: SMTP_PASSWORD}"),
+        ("      password: {env: SMTP_PASSWORD}", 22, "SMTP_PASSWORD"),  # a plain scalar inside a flow mapping
+        ("    name: 'it''s: #1'  # c", 10, "'it''s: #1'"),
+        ('    name: "a \\" b" x', 10, '"a \\" b"'),
+        ("    name: 'not closed", 10, "'not closed"),
+        ("    scope: user  # mailcfg: ignore[MC403] reason  ", 17, "# mailcfg: ignore[MC403] reason"),
+        ("    url: http://x:8080/a b", 9, "http://x:8080/a b"),
+    ],
+)
+def test_token_end(line: str, column: int, token: str) -> None:
+    assert line[column : token_end(line, column)] == token
+
+
+@pytest.mark.parametrize(("line", "column"), [("abc", 3), ("abc", 9), ("a  b", 1), ("", 0)])
+def test_token_end_without_a_token_is_one_character(line: str, column: int) -> None:
+    assert token_end(line, column) == column + 1
+
+
+def test_every_region_ends_after_it_starts(repo: Path) -> None:
+    log = sarif(run("shared.yaml", "team/people.yaml", "broken.yaml"))
+    for item in log["runs"][0]["results"]:
+        region = item["locations"][0]["physicalLocation"]["region"]
+        assert region["endLine"] == region["startLine"]
+        assert region["endColumn"] > region["startColumn"]
+
+
+def test_a_finding_without_a_column_spans_its_line() -> None:
+    item = Finding("MC999", Severity.ERROR, "m", Location("a.yaml", 3, 0))
+    [result] = sarif(engine.Result(files=(), findings=(item,), accounts=0))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 3, "endLine": 3}
+
+
+def test_a_password_the_loader_never_read_is_not_measured_either() -> None:
+    # A syntax error on a password line: no mask was recorded, the password-like key still hides the length.
+    source = SourceFile("a.yaml", text="version: 1\nsmtp:\n  - password: hunter2-secret [\n")
+    item = Finding("MC001", Severity.ERROR, "syntax error", Location("a.yaml", 3, 17))
+    [result] = sarif(engine.Result(files=(source,), findings=(item,), accounts=0))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"]["endColumn"] == 18
+
+
+def test_a_very_long_line_is_not_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sarif_reporter, "MEASURED_LINE", 20)
+    source = SourceFile("a.yaml", text="version: 1\nusers: [{id: a}, {id: b}, {id: c}]\n")
+    item = Finding("MC999", Severity.ERROR, "m", Location("a.yaml", 2, 9))  # at `{id: a}`
+    [result] = sarif(engine.Result(files=(source,), findings=(item,), accounts=0))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"]["endColumn"] == 10
+    monkeypatch.setattr(sarif_reporter, "MEASURED_LINE", 4096)
+    [result] = sarif(engine.Result(files=(source,), findings=(item,), accounts=0))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"]["endColumn"] == 9 + len("{id: a}")

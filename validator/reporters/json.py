@@ -49,6 +49,8 @@ def render(result: Result, options: ReportOptions) -> str:
             }
             for live in result.live
         ],
+        # Always present, so a consumer tells "verify stopped by Ctrl-C, `live` is partial" from a whole run.
+        "interrupted": result.interrupted,
         "summary": {
             "files": summary.files,
             "accounts": summary.accounts,

@@ -7,12 +7,18 @@ unit test is for code, so each file is a testsuite and each smtp/imap entry in i
 and a fixed account shows up as a test that passes again. Findings that belong to no account (a syntax
 error, a missing ``version``) go to one testcase per file named after the file.
 
-Errors are ``<failure>`` elements (warnings too with ``--strict``); the other findings, and suppressed
-ones, are listed in ``<system-out>``. The XML is built with ElementTree, which escapes every value.
-Characters XML 1.0 cannot carry at all, and control characters in text from outside (a message quoting the
-YAML or a server, a file name, a suppression reason), are written as ``\\xNN`` or ``\\uNNNN``; each line of
-a failure's text passes :func:`~validator.sanitize.report_line`, so a report printed in a CI log can
-neither rewrite the terminal nor pose as a GitHub workflow command.
+Errors are ``<failure>`` elements (warnings too with ``--strict``) listing the failing findings; the other
+findings, and suppressed ones, are listed once in ``<system-out>``. An interrupted ``verify`` adds a testsuite
+``mailcfg verify`` whose one testcase is an ``<error>``: a run that was stopped must not read as passed.
+
+The XML fits Jenkins' junit-10.xsd (xunit plugin), the strictest schema in use: no ``skipped`` on
+``<testsuites>``, no ``file`` on ``<testcase>`` (the file is the classname, as it is the suite's name).
+
+The XML is built with ElementTree, which escapes every value. Characters XML 1.0 cannot carry at all, and
+control characters in text from outside (a message quoting the YAML or a server, a file name, a suppression
+reason), are written as ``\\xNN`` or ``\\uNNNN``; each line of a failure's text passes
+:func:`~validator.sanitize.report_line`, so a report printed in a CI log can neither rewrite the terminal nor
+pose as a GitHub workflow command.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
     from validator.reporters import ReportOptions
 
 SECTIONS = ("smtp", "imap")
+# The suite (and classname) of the error an interrupted `verify` adds.
+INTERRUPTED = "mailcfg verify"
 # Everything XML 1.0 allows; the rest (control characters, lone surrogates) cannot be escaped in XML.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # The above and every control character, line breaks included: what may not stand raw in one line of text.
@@ -81,7 +89,7 @@ def render(result: Result, options: ReportOptions) -> str:
     failing = {Severity.ERROR, Severity.WARNING} if options.strict else {Severity.ERROR}
     suites = _suites(result)
     root = ET.Element("testsuites", name="mailcfg")
-    total_tests = total_failures = 0
+    total_tests = total_failures = total_errors = 0
     for suite in suites.values():
         element = ET.SubElement(root, "testsuite", name=_line(suite.name))
         failures = 0
@@ -91,7 +99,12 @@ def render(result: Result, options: ReportOptions) -> str:
         element.attrib.update(tests=str(tests), failures=str(failures), errors="0", skipped="0")
         total_tests += tests
         total_failures += failures
-    root.attrib.update(tests=str(total_tests), failures=str(total_failures), errors="0", skipped="0")
+    if result.interrupted:
+        _interrupted(root, len(result.live))
+        total_tests += 1
+        total_errors += 1
+    # junit-10.xsd allows no `skipped` here (only on <testsuite>).
+    root.attrib.update(tests=str(total_tests), failures=str(total_failures), errors=str(total_errors))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -140,9 +153,19 @@ def _accounts(source: SourceFile) -> list[tuple[str, str]]:
     return found
 
 
+def _interrupted(root: ET.Element, finished: int) -> None:
+    """The testsuite of an interrupted ``verify``: one testcase in error, saying how far the run got."""
+    suite = ET.SubElement(root, "testsuite", name=INTERRUPTED, tests="1", failures="0", errors="1", skipped="0")
+    case = ET.SubElement(suite, "testcase", classname=INTERRUPTED, name="verify")
+    message = f"verify was interrupted; {finished} checks had finished"
+    ET.SubElement(case, "error", message=message, type="interrupted").text = (
+        f"{message}: the checks that had not finished verified nothing, so this run proves nothing about them"
+    )
+
+
 def _testcase(parent: ET.Element, file: str, case: _Case, failing: set[Severity]) -> int:
     """Add one testcase; 1 when it fails, else 0."""
-    element = ET.SubElement(parent, "testcase", classname=_line(file), name=_line(case.name), file=_line(file))
+    element = ET.SubElement(parent, "testcase", classname=_line(file), name=_line(case.name))
     failures = [item for item in case.findings if item.severity in failing]
     if failures:
         first = failures[0]
@@ -152,7 +175,8 @@ def _testcase(parent: ET.Element, file: str, case: _Case, failing: set[Severity]
         if len(failures) > 1:
             message += f" (and {len(failures) - 1} more)"
         failure = ET.SubElement(element, "failure", message=message, type=first.rule)
-        failure.text = _lines(_describe(item) for item in case.findings)
+        # Only what fails; the rest is in <system-out>, so no finding is listed twice.
+        failure.text = _lines(_describe(item) for item in failures)
     others = [_describe(item) for item in case.findings if item.severity not in failing]
     others += [_describe(item) for item in case.suppressed]
     if others:

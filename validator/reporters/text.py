@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from validator.finding import Finding, Severity
 from validator.loader import LINE_BREAKS
 from validator.model import CONTROL_CHARACTERS
-from validator.reporters import plain
+from validator.reporters import SECRET_VALUE, plain
+from validator.reporters.sarif import MAX_RESULTS
 from validator.sanitize import REPLACEMENT, report_line
 
 if TYPE_CHECKING:
@@ -31,12 +32,6 @@ _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 _MASK = "****"
 # After this many findings of one rule, the text report only counts the rest: 10,000 stay readable.
 FOLD = 20
-# Defence in depth for lines the loader never turned into values (a syntax error on a password line):
-# whatever follows a password-like key is masked unless it is an `{env: NAME}` reference.
-_SECRET_VALUE = re.compile(
-    r"""((?:^|[\s{,])["']?(?:password|passwd|secret|token|api_?key)["']?\s*:[ \t]*)(?!\{\s*env\s*:)(\S.*)""",
-    re.IGNORECASE,
-)
 _COLORS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
@@ -55,6 +50,7 @@ def render(result: Result, options: ReportOptions) -> str:
             out.append(f"... {count - FOLD:,} more {rule} findings not shown (--format json lists every finding)")
     if result.omitted:
         out.append(f"... {result.omitted:,} more findings not reported (--max-findings)")
+    out.extend(_sarif_cap(result))
     out.append(_summary(result, options.color))
     return "\n".join(map(report_line, out)) + "\n"
 
@@ -96,7 +92,7 @@ def _masked(text: str, line: int, column: int, masks: list[tuple[int, int, int, 
         for start_line, start_col, end_line, end_col in masks
         if start_line <= line <= end_line
     )
-    for match in _SECRET_VALUE.finditer(text):
+    for match in SECRET_VALUE.finditer(text):
         spans.append(match.span(2))
     spans = _merged(sorted(spans))
     for start, end in reversed(spans):
@@ -140,6 +136,21 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def _sarif_cap(result: Result) -> list[str]:
+    """The line saying a SARIF report of this run leaves results out (GitHub's limit per run), if it does.
+
+    Said here, in the report a reader sees, rather than only inside the SARIF file, which nobody reads; it is
+    true of this run whether or not it writes SARIF, so it needs no knowledge of the other formats.
+    """
+    total = len(result.findings) + len(result.suppressed)
+    if total <= MAX_RESULTS:
+        return []
+    return [
+        f"SARIF: {total:,} results, {MAX_RESULTS:,} kept"
+        f" (GitHub code scanning takes at most {MAX_RESULTS:,} a run; the least severe are left out)"
+    ]
+
+
 def _summary(result: Result, color: bool) -> str:
     summary = result.summary
     files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
@@ -149,7 +160,10 @@ def _summary(result: Result, color: bool) -> str:
         f"{summary.warnings} warning{'s' if summary.warnings != 1 else ''}",
         f"{summary.infos} info{'s' if summary.infos != 1 else ''}",
     ]
-    found = "no problems" if not result.findings else ", ".join(parts)
+    # The counts, not the findings shown: --max-findings 0 shows none of a failing run's findings, and an
+    # interrupted run has not looked at everything, so neither may read as "no problems".
+    clean = not (summary.errors or summary.warnings or summary.infos) and not result.interrupted
+    found = "no problems" if clean else ", ".join(parts)
     line = f"mailcfg: {files}, {accounts}: {found}"
     if result.suppressed:
         line += f" ({len(result.suppressed)} suppressed)"
@@ -158,4 +172,6 @@ def _summary(result: Result, color: bool) -> str:
             status: sum(1 for live in result.live if live.status == status) for status in ("ok", "warning", "failed")
         }
         line += "; live checks: " + ", ".join(f"{count} {status}" for status, count in counts.items() if count)
+    if result.interrupted:
+        line += f"; interrupted after {len(result.live)} finished check{'s' if len(result.live) != 1 else ''}"
     return f"{_BOLD}{line}{_RESET}" if color else line
