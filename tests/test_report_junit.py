@@ -304,11 +304,12 @@ def _junit_xsd() -> Path | None:
 
 
 def test_valid_against_junit_10_xsd(files: tuple[str, ...]) -> None:
+    """With the XSD at hand, the real validator; without it (it may not be committed here, see
+    tests/data/README.md), the XSD's rules as encoded in ``assert_jenkins_shape``. Never skipped."""
     path = _junit_xsd()
-    if path is None:
-        pytest.skip("junit-10.xsd is not at hand (see tests/data/README.md); assert_jenkins_shape checked the shape")
-    xmlschema = pytest.importorskip("xmlschema")
-    schema = xmlschema.XMLSchema10(str(path))
+    import xmlschema
+
+    schema = xmlschema.XMLSchema10(str(path)) if path is not None else None
     finished = LiveResult("outgoing", "smtp", "smtp.example.com", 587, "ok", "auth", "all stages passed", 0.4)
     hostile = Finding("MC102", Severity.ERROR, "<&> \x01 \ud800 ]]>", Location("a&b.yaml", 1, 1), hint="\x00")
     results = [
@@ -319,8 +320,15 @@ def test_valid_against_junit_10_xsd(files: tuple[str, ...]) -> None:
     for result in results:
         for strict in (False, True):
             text = render("junit", result, ReportOptions(strict=strict))
+            if schema is None:
+                assert_jenkins_shape(text)
+                continue
             errors = [str(error) for error in schema.iter_errors(text)]
             assert errors == [], errors
-    # The schema check does reject what the report used to write.
+    # The check does reject what the report used to write.
     old = render("junit", results[0], ReportOptions()).replace("<testsuites ", '<testsuites skipped="0" ', 1)
-    assert not schema.is_valid(old)
+    if schema is None:
+        with pytest.raises(AssertionError):
+            assert_jenkins_shape(old)
+    else:
+        assert not schema.is_valid(old)
