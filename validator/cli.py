@@ -283,6 +283,7 @@ def _check_options(
         ignore=engine.parse_selectors(ignore),
         require_env=bool(require_env if require_env is not None else config.require_env),
         env=engine.environment(os.environ, env_file),
+        env_file=env_file,
         limits=Limits(
             max_file_size=(max_file_size or config.max_file_size or 32) * MiB,
             max_list_items=max_list_items or DEFAULT_MAX_LIST_ITEMS,

@@ -39,6 +39,8 @@ class CheckOptions:
     config: Config = field(default_factory=Config)
     # `verify --allow-env`: which variables may be read at all (None: any).
     env_allowed: Callable[[str], bool] | None = None
+    # `--env-file` as given (its variables are already in `env`): only for MC306's hint.
+    env_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,9 @@ def _static(
             documents.append(document)
     accounts = model.build(documents, invalid, all(source.complete for source in files), passed)
     findings.extend(accounts.problems)
-    context = model.Context(env=options.env, require_env=options.require_env, env_allowed=options.env_allowed)
+    context = model.Context(
+        env=options.env, require_env=options.require_env, env_allowed=options.env_allowed, env_file=options.env_file
+    )
     for rule in RULES.values():
         if rule.check is not None:
             findings.extend(rule.check(accounts, context))

@@ -290,6 +290,8 @@ class Context:
     require_env: bool = False
     # `verify --allow-env`: variables outside it are never read, so MC306 does not ask for them (MC511 says why).
     env_allowed: Callable[[str], bool] | None = None
+    # `--env-file`, as given: MC306 then says the variable is not there either, instead of suggesting the flag.
+    env_file: str | None = None
 
 
 _ROOT_KEYS = frozenset({"version", "users", "smtp", "imap"})

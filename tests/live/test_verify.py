@@ -7,11 +7,12 @@ the SMTP servers' records (connections, AUTH commands, deliveries) and Dovecot's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from validator.live.smtp import PROBE_HEADER
 from validator.trust import Trust
 from validator.reporters import ReportOptions, render
 
+from . import hostile
 from .servers import DOMAIN, MailServers
 
 INFO, ANNA, BEN, UMLAUT, MAILER = (f"{name}@{DOMAIN}" for name in ("info", "anna", "ben", "umlaut", "mailer"))
@@ -417,12 +419,29 @@ def test_missing_sent_folder_suggests_the_folder_marked_sent(fresh_mail_servers:
     assert fixed.live("ben", "imap")["status"] == "ok"
 
 
+@contextlib.contextmanager
+def login_without_address(servers: MailServers, user: str) -> Iterator[dict[str, Any]]:
+    """An imap account that logs in as ``user`` without the domain, at a fake IMAP server that accepts any login
+    and never finds the round-trip message. Dovecot's logins are all addresses, and a login that is another
+    address than `address` is refused before anything is sent; a bare name cannot be compared, so its round
+    trip is sent."""
+    mailbox = hostile.FakeServer("imap-any-login", hostile.ImapMailbox(
+        context=servers.certificates.good.server_context(), found=()), encryption="starttls")
+    try:
+        entry = servers.imap_entry(user, mailbox.endpoint, password="Any-Secret-9")
+        entry["credentials"]["username"] = user.split("@", 1)[0]
+        yield entry
+    finally:
+        mailbox.stop()
+
+
 def test_recipient_refused_at_rcpt(fresh_mail_servers: MailServers, verify: Verify) -> None:
     """The STARTTLS server asks Dovecot at RCPT time: --send-test to an unknown test_recipient is MC508 (stage
     send), a round trip to an unknown address is MC510 (the message bounced); both point at the YAML key."""
     servers = fresh_mail_servers
-    run = verify(smtp=[servers.smtp_entry(test_recipient=NOBODY)],
-                 imap=[servers.imap_entry(INFO, address=NOBODY)], args=["--send-test", "--round-trip"])
+    with login_without_address(servers, INFO) as imap:
+        run = verify(smtp=[servers.smtp_entry(test_recipient=NOBODY)],
+                     imap=[{**imap, "address": NOBODY}], args=["--send-test", "--round-trip"])
     assert run.code == 3, run.explain()
     smtp_result = run.live("outgoing", "smtp")
     assert (smtp_result["status"], smtp_result["stage"]) == ("failed", "send"), smtp_result
@@ -443,8 +462,9 @@ def test_round_trip_to_an_address_that_bounces_later(fresh_mail_servers: MailSer
     the round trip catches it, as MC510 "did not arrive", located at the imap account's `address`."""
     servers = fresh_mail_servers
     bounce = servers.smtp.bounce
-    run = verify(smtp=[servers.smtp_entry(bounce)], imap=[servers.imap_entry(INFO, address=NOBODY)],
-                 args=["--round-trip", "--timeout", "2"])
+    with login_without_address(servers, INFO) as imap:
+        run = verify(smtp=[servers.smtp_entry(bounce)], imap=[{**imap, "address": NOBODY}],
+                     args=["--round-trip", "--timeout", "2"])
     assert run.code == 3, run.explain()
     assert [(d.recipient, d.code) for d in bounce.record.bounces] == [(NOBODY, 550)], bounce.record.summary()
     result = run.live("info", "imap")

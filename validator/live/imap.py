@@ -49,6 +49,9 @@ class Session:
     def __init__(self) -> None:
         self.sock: socket.socket | None = None
         self.tls_sock: ssl.SSLSocket | None = None  # after wrapping, the plain socket object no longer owns the fd
+        # The second connection that looks whether a silent port expects TLS; kept plain (the handshake runs on a
+        # duplicate), so a shutdown reaches it even in the middle of the handshake.
+        self.probe_sock: socket.socket | None = None
         self.client: Any = None
         self.aborted = False
         # Taken by abort() and by the worker handing over a socket or client: either abort() sees it and cuts
@@ -59,12 +62,12 @@ class Session:
         """Unblock the worker thread: shut down whichever socket currently carries the session."""
         with self._lock:
             self.aborted = True
-            client, tls_sock, sock = self.client, self.tls_sock, self.sock
+            client, tls_sock, sock, probe_sock = self.client, self.tls_sock, self.sock, self.probe_sock
         current = None
         if client is not None:
             with contextlib.suppress(Exception):
                 current = client.socket()
-        for each in (current, tls_sock, sock):
+        for each in (current, tls_sock, sock, probe_sock):
             if each is not None:
                 with contextlib.suppress(OSError):
                     each.shutdown(socket.SHUT_RDWR)
@@ -150,6 +153,8 @@ def open_session(check: Check, options: VerifyOptions, env: Mapping[str, str], p
     probe.start("tls" if implicit else "greeting")
     # One constructor does the implicit TLS handshake and reads the greeting: which one a deadline hit.
     probe.stage_hint = lambda: "greeting" if session.tls_sock is not None or not implicit else "tls"
+    if not implicit:
+        _refuse_implicit_tls_port(check, options, probe, session, sock)
     try:
         client = _client_class(session, sock, context if implicit else None, host)(
             host, port=port, ssl=implicit, ssl_context=context, timeout=options.timeout
@@ -282,6 +287,63 @@ def _connect(probe: Probe, addresses: list[Any], timeout: float) -> socket.socke
     if isinstance(last, socket.timeout):
         probe.fail("connection timed out")
     probe.fail(f"cannot connect ({last.strerror if last else 'no address'})")
+
+
+def _refuse_implicit_tls_port(
+    check: Check, options: VerifyOptions, probe: Probe, session: Session, sock: socket.socket
+) -> None:
+    """Fail at once (MC503) when a plain-text mode meets a port that expects TLS from the first byte.
+
+    Such a port says nothing until the client's TLS hello, so the check would wait for a greeting until its
+    deadline and end in advice to raise it. After a short silence, a TLS handshake on a second connection tells an
+    implicit-TLS port from a slow or silent server; a greeting that came meanwhile still wins.
+    """
+    silence = tls.silence(options.timeout)
+    if _said_something(sock, silence, options.timeout):
+        return
+    session.checkpoint(probe)
+    if not _answers_tls(sock, check.host, options, session, silence) or _said_something(sock, 0, options.timeout):
+        return
+    sock.close()
+    message, hint = tls.implicit_port("imap", check.encryption, check.port, silence)
+    probe.fail(message, hint, rule="MC503")
+
+
+def _said_something(sock: socket.socket, seconds: float, timeout: float) -> bool:
+    """Whether the server has sent anything (or closed) within ``seconds``; nothing is consumed (MSG_PEEK)."""
+    sock.settimeout(seconds)
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except (TimeoutError, BlockingIOError):  # BlockingIOError: ``seconds`` 0 makes the socket non-blocking
+        return False
+    except OSError:
+        pass  # a reset or a cut: the greeting read will report it
+    finally:
+        sock.settimeout(timeout)
+    return True
+
+
+def _answers_tls(sock: socket.socket, host: str, options: VerifyOptions, session: Session, seconds: float) -> bool:
+    """Whether the address ``sock`` is connected to answers a TLS handshake within ``seconds`` on a second
+    connection; nothing but the TLS hello is sent, and the connection is dropped at once."""
+    second = socket.socket(sock.family, sock.type, sock.proto)
+    if not session.attach("probe_sock", second):
+        second.close()
+        return False
+    deadline = time.monotonic() + seconds
+    try:
+        second.settimeout(seconds)
+        second.connect(sock.getpeername())
+        # On a duplicate: wrapping detaches the socket object, and the watchdog must still be able to cut it.
+        handshake = second.dup()
+        handshake.settimeout(max(deadline - time.monotonic(), 0.01))
+        tls.context(options.ca_file).wrap_socket(handshake, server_hostname=host).close()
+    except OSError as error:  # ssl.SSLError and socket.timeout are
+        return tls.answered(error)
+    finally:
+        session.probe_sock = None
+        second.close()
+    return True
 
 
 def _connect_failed(probe: Probe, error: BaseException, host: str, implicit: bool, session: Session) -> None:

@@ -23,6 +23,7 @@ from validator.live import imap, smtp
 from validator.live.plan import Check, Login, SmtpTarget, smtp_check
 from validator.live.probe import Probe, StageFailed
 from validator.live.result import LiveResult, VerifyOptions
+from validator.trust import normalize_host
 
 T = TypeVar("T")
 # How long cleanup after an interruption may take (deleting an already delivered round-trip message).
@@ -135,6 +136,7 @@ async def _round_trip(
     model = target.entry.model
     login = target.login
     address = str(getattr(check.entry.model, "address", ""))
+    _refuse_other_mailbox(probe, check, address)
     token = uuid.uuid4().hex
     sender_check = smtp_check(target.entry, login)
     sender = Probe(sender_check, _secrets(login, env))
@@ -181,6 +183,24 @@ async def _round_trip(
     probe.ok(f"delivered in {arrived - began:.2f} s, then deleted")
 
 
+def _refuse_other_mailbox(probe: Probe, check: Check, address: str) -> None:
+    """Fail before anything is sent when ``address`` clearly is not the mailbox the check logged in to.
+
+    The message is waited for (and deleted) in the mailbox logged in to; sent to another one, it would arrive
+    there, stay there, and the check would report a delivery failure that is none.
+    """
+    username = check.login.username if check.login is not None else ""
+    if not other_mailbox(address, username):
+        return
+    probe.fail(
+        f"`address` {address} is not the mailbox logged in to ({probe.username(username)}): the message would be"
+        " delivered there and left behind; nothing sent",
+        f"correct `address`; if {address} is an alias of this mailbox, log in with it (`credentials: username:"
+        f" {address}`) if the server allows, or leave this account out of --round-trip runs (--only the others)",
+        at=("address",),
+    )
+
+
 async def _wait_for_probe(
     limits: _Limits, client: Any, token: str, deadline: float, session: imap.Session
 ) -> float | None:
@@ -224,3 +244,23 @@ async def _thread(limits: _Limits, function: Callable[..., T], *args: Any) -> T:
 
 def _secrets(login: Login | None, env: Mapping[str, str]) -> list[tuple[str, str]]:
     return [(login.username, env.get(login.env, ""))] if login is not None else []
+
+
+def other_mailbox(address: str, username: str) -> bool:
+    """Whether the login ``username`` clearly belongs to another mailbox than ``address``.
+
+    Only a username that is an e-mail address can say so. Domains compare in one form (case, IDNA); local parts
+    case-insensitively (RFC 5321 allows case-sensitive ones, but servers fold them, so a case-only difference is no
+    clear sign), and a ``+tag`` sub-address counts as its mailbox.
+    """
+    login = _mailbox(username)
+    return login is not None and login != _mailbox(address, subaddress=True)
+
+
+def _mailbox(text: str, subaddress: bool = False) -> tuple[str, str] | None:
+    local, at, domain = text.strip().rpartition("@")
+    if not at or not local or not domain:
+        return None
+    if subaddress:
+        local = local.split("+", 1)[0] or local
+    return local.lower(), normalize_host(domain)

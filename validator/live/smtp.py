@@ -11,6 +11,7 @@ STARTTLS), EHLO again after STARTTLS, and exactly one AUTH mechanism (its ``logi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import uuid
 from collections.abc import Mapping
@@ -89,7 +90,7 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
     watcher = asyncio.create_task(_watch_handshake(client, handshake)) if implicit else None
     probe.stage_hint = lambda: "greeting" if handshake.is_set() or not implicit else "tls"
     try:
-        await client.connect()
+        await _greet(probe, client, sock, host, port, encryption, options)
         probe.ok("TLS and greeting" if implicit else "")
     except (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError):
         sock.close()
@@ -142,6 +143,54 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
             probe.fail(f"EHLO after STARTTLS failed ({_reply(probe, error)})")
         probe.ok("again after STARTTLS")
     return client
+
+
+async def _greet(
+    probe: Probe, client: Any, sock: socket.socket, host: str, port: int, encryption: str, options: VerifyOptions
+) -> None:
+    """``client.connect()``: the greeting (after the handshake, for implicit TLS).
+
+    In a plain-text mode, a server still silent after a short while gets a TLS handshake on a second connection
+    meanwhile: an implicit-TLS port says nothing until the client's TLS hello, and would otherwise hold the
+    check until its deadline and end in advice to raise it. A greeting that comes during the probe still wins.
+    """
+    connecting = asyncio.ensure_future(client.connect())
+    try:
+        if encryption != "ssl":
+            silence = tls.silence(options.timeout)
+            done, _ = await asyncio.wait({connecting}, timeout=silence)
+            if not done and await _answers_tls(sock, host, options, silence) and not connecting.done():
+                connecting.cancel()
+                await asyncio.wait({connecting})  # aiosmtplib closes its transport when cancelled: let it
+                sock.close()
+                message, hint = tls.implicit_port("smtp", encryption, port, silence)
+                probe.fail(message, hint, rule="MC503")
+        await connecting
+    finally:
+        connecting.cancel()  # a deadline or Ctrl-C cancels this coroutine: the connection attempt goes with it
+
+
+async def _answers_tls(sock: socket.socket, host: str, options: VerifyOptions, seconds: float) -> bool:
+    """Whether the address ``sock`` is connected to answers a TLS handshake within ``seconds`` on a second
+    connection; nothing but the TLS hello is sent, and the connection is dropped at once."""
+    second = socket.socket(sock.family, sock.type, sock.proto)
+    second.setblocking(False)
+    with contextlib.closing(second):  # the transport closes it too on every path: closing twice is harmless
+        try:
+            transport = await asyncio.wait_for(_handshake(second, sock, host, options), seconds)
+        except OSError as error:  # asyncio.TimeoutError is one
+            return tls.answered(error)
+        transport.abort()
+        return True
+
+
+async def _handshake(second: socket.socket, first: socket.socket, host: str, options: VerifyOptions) -> Any:
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(second, first.getpeername())
+    transport, _ = await loop.create_connection(
+        asyncio.Protocol, sock=second, ssl=tls.context(options.ca_file), server_hostname=host
+    )
+    return transport
 
 
 async def authenticate(probe: Probe, client: Any, check: Check, login: Login, env: Mapping[str, str]) -> None:

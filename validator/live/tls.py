@@ -10,6 +10,11 @@ from typing import Any
 from validator.sanitize import one_line
 
 CERT_HINT = "pass --ca-file PEM if the server uses a private CA"
+# The longest a plain-text port may stay silent before mailcfg looks whether it expects TLS instead: a real
+# greeting comes within milliseconds, and an implicit-TLS server says nothing until the client's TLS hello.
+SILENCE_SECONDS = 3.0
+# OpenSSL's reasons for a handshake answered by a TLS alert: the server spoke TLS, it only refused something.
+_ALERT = "ALERT"
 
 
 @lru_cache(maxsize=8)
@@ -57,6 +62,37 @@ def explain(error: BaseException, host: str, implicit: bool) -> tuple[str, str, 
             return "tls", f"TLS handshake failed: the server did not answer in TLS ({reason})", hint
         return "tls", f"TLS handshake failed ({reason})", None
     return "tls", f"TLS handshake failed ({type(error).__name__})", None
+
+
+def silence(timeout: float) -> float:
+    """How long to wait for a plain-text greeting before trying a TLS handshake on a second connection; a
+    third of the deadline at most, so the probe and the report both fit in it."""
+    return min(SILENCE_SECONDS, timeout / 3)
+
+
+def answered(error: BaseException | None) -> bool:
+    """Whether a probing handshake that ended with ``error`` (None: it completed) met a TLS server.
+
+    A certificate mailcfg does not trust, or a TLS alert, still came in a TLS handshake: the port speaks TLS, and
+    the normal check on it will say what is wrong. Anything else (plain text, silence, a closed connection) is no
+    TLS answer.
+    """
+    if error is None or isinstance(error, ssl.SSLCertVerificationError):
+        return True
+    return isinstance(error, ssl.SSLError) and _ALERT in str(error.reason or "").upper()
+
+
+def implicit_port(protocol: str, encryption: str, port: int, waited: float) -> tuple[str, str]:
+    """(message, hint) for a plain-text mode (``starttls``, ``none``) on a port that speaks TLS from the first byte."""
+    from validator.model import DEFAULT_PORTS
+
+    plain = DEFAULT_PORTS[protocol][encryption]
+    return (
+        f"no greeting within {waited:.2g} s, but the port answers a TLS handshake: it expects TLS from the first"
+        f" byte (implicit TLS), not `encryption: {encryption}`",
+        f"use `encryption: ssl` with port {port}, or keep `encryption: {encryption}` with the server's"
+        f" plain-text port (usually {plain})",
+    )
 
 
 def is_tls_error(error: BaseException) -> bool:

@@ -2,7 +2,8 @@
 
 Checked with `--require-env` (for a deployment pipeline that must have every secret at hand) and always
 before `mailcfg verify` logs in anywhere. Every missing variable is reported at once; the value of a set
-variable is never shown. `--env-file FILE` loads a dotenv file first (variables already set win).
+variable is never shown. `--env-file FILE` loads a dotenv file first (variables already set win); when
+one was given, the hint says the variable is not in it either rather than suggesting the flag.
 
 Fails (with IMAP_INFO_PASSWORD unset):
 
@@ -43,5 +44,12 @@ def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
                 "credentials",
                 "password",
                 "env",
-                hint="export it, or pass --env-file",
+                hint=_hint(context.env_file),
             )
+
+
+def _hint(env_file: str | None) -> str:
+    # Someone who passed --env-file needs to hear where the variable is missing, not to pass the flag again.
+    if env_file is None:
+        return "export it, or pass --env-file"
+    return f"export it; it is not in {env_file} either"
