@@ -46,6 +46,7 @@ FIRES = [
     pytest.param("MC003", SMTP_HEAD + "    allow_insecure: no\n", 6, 21, id="MC003-no"),
     pytest.param("MC003", SMTP_HEAD + "    allow_insecure: on\n", 6, 21, id="MC003-on"),
     pytest.param("MC003", SMTP_HEAD + "    port: 1_000\n", 6, 11, id="MC003-underscore"),
+    pytest.param("MC003", SMTP_HEAD + "    port: 0x24b\n", 6, 11, id="MC003-hexadecimal"),
     pytest.param("MC003", SMTP_HEAD + "    name: 1:30\n", 6, 11, id="MC003-sexagesimal"),
     # the root mapping is level 1, the n-th '[' opens level n+1 at column 6+n: the 64th is refused
     pytest.param("MC004", "version: 1\nsmtp: " + "[" * 70 + "]" * 70 + "\n", 2, 70, id="MC004-depth"),
@@ -335,6 +336,69 @@ def test_mc104_tls_hint_names_starttls_and_ssl(check: Check):
     assert "starttls" in (bad.hint or "")
     assert "ssl" in (bad.hint or "")
     assert "'tls'" in bad.message
+
+
+def test_mc104_tls_without_a_port_explains_both(check: Check):
+    [bad] = only(check(VALID.replace("encryption: ssl", "encryption: TLS")), "MC104")
+    assert "did you mean" not in bad.message
+    assert "starttls (ports 587/143)" in (bad.hint or "")
+    assert "ssl (ports 465/993)" in (bad.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("written", "port", "meant"),
+    [
+        ("SSL", None, "ssl"),
+        ("Ssl", 465, "ssl"),
+        ("Ohne", None, "none"),
+        ("ohne", 25, "none"),
+        ("STARTTLS", None, "starttls"),
+        ("None", None, "none"),
+        ("TLS", 587, "starttls"),
+        ("tls", 143, "starttls"),
+        ("TLS", 465, "ssl"),
+        ("TLS", 993, "ssl"),
+    ],
+)
+def test_mc104_encryption_did_you_mean(check: Check, written: str, port: int | None, meant: str):
+    # The application's dialog offers "Ohne", "TLS" and "SSL": each is told the format's word for it.
+    source = SMTP_HEAD.replace("starttls", written) + (f"    port: {port}\n" if port else "")
+    [bad] = only(check(source), "MC104")
+    assert f"'encryption' of smtp entry 'outgoing' is '{written}' (did you mean `{meant}`?)" in bad.message
+    assert bad.hint
+    if port and written.lower() == "tls":
+        assert f"port {port}" in bad.hint
+
+
+def test_mc102_env_written_in_capitals_names_the_password(check: Check):
+    source = VALID.replace("password: {env: IMAP_INFO_PASSWORD}", "password: {ENV: IMAP_INFO_PASSWORD}")
+    result = check(source)
+    [wrong] = only(result, "MC102")
+    assert wrong.message == "`password` of imap account 'info' must be {env: NAME}: `ENV` is not `env`"
+    assert (wrong.line, wrong.column, wrong.pointer) == (22, 18, "/imap/0/credentials/password")
+    assert only(result, "MC101") == []  # the missing `env` is that same mistake
+    assert "credentials" not in wrong.message
+
+
+def test_mc101_password_without_env_names_the_password(check: Check):
+    [missing] = only(check(VALID.replace("password: {env: IMAP_INFO_PASSWORD}", "password: {}")), "MC101")
+    assert missing.message == "`password` of imap account 'info' must be {env: NAME}: it has no `env`"
+
+
+def test_mc103_credentials_not_a_mapping(check: Check):
+    source = SMTP_HEAD + "    credentials: mailer@example.com\n"
+    [wrong] = only(check(source), "MC103")
+    assert wrong.message == "`credentials` of smtp entry 'outgoing' must be a mapping (username, password, contact)"
+    assert (wrong.line, wrong.column) == (6, 18)
+
+
+def test_mc003_hexadecimal_port(check: Check):
+    # YAML 1.1 reads `0x24b` as 587, like it reads `0465` as 309: a warning, as for octal.
+    result = check(SMTP_HEAD + "    port: 0x24b\n")
+    [surprise] = only(result, "MC003")
+    assert (surprise.severity.value, surprise.line, surprise.column) == ("warning", 6, 11)
+    assert "hexadecimal number 587" in surprise.message
+    assert only(result, "MC103") == []
 
 
 @pytest.mark.parametrize("encryption", ["none", "starttls", "ssl"])

@@ -402,6 +402,13 @@ def test_mc303_names_the_first_username(check: Check):
     assert "mailer@example.com" in finding.message
 
 
+def test_mc303_points_at_the_other_password_line(check: Check, tmp_path: Path):
+    # Where the variable was first used: the smtp entry's `password:` (line 11), not its `- id:` (line 5).
+    [finding] = only(check(edit(("IMAP_INFO_PASSWORD", "SMTP_PASSWORD"))), "MC303")
+    assert (finding.line, finding.column) == (22, 17)
+    assert finding.message.endswith(f"(at {tmp_path / 'accounts.yaml'}:11:7)")
+
+
 def test_mc305_for_every_credentials_without_contact(check: Check):
     source = VALID.replace("      contact: IT desk\n", "")
     assert where(check(source), "MC305") == [("info", 9, 5), ("info", 19, 5)]

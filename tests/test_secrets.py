@@ -35,6 +35,28 @@ def with_password(text: str) -> str:
     return VALID.replace(PASSWORD_LINE, text.rstrip("\n") + "\n", 1)
 
 
+def with_host(value: str) -> str:
+    """VALID with the imap account's host written as ``value``."""
+    return VALID.replace("    host: imap.example.com\n", f"    host: {value}\n", 1)
+
+
+def in_account(line: str) -> str:
+    """VALID with ``line`` added to the imap account, at its keys' indentation."""
+    return VALID.replace("    outgoing: outgoing\n", f"    outgoing: outgoing\n    {line}\n", 1)
+
+
+IMAP_CREDENTIALS = (
+    "    credentials:\n      username: info@example.com\n      password: {env: IMAP_INFO_PASSWORD}\n"
+    "      contact: IT desk\n"
+)
+assert IMAP_CREDENTIALS in VALID
+
+
+def with_credentials(value: str) -> str:
+    """VALID with the imap account's credentials written as the one scalar or flow value ``value``."""
+    return VALID.replace(IMAP_CREDENTIALS, f"    credentials: {value}\n", 1)
+
+
 # id -> (YAML, rules the run must report, secrets that must not appear)
 CASES: dict[str, tuple[str, set[str], tuple[str, ...]]] = {
     "plain": (with_password(f"      password: {CANARY}"), {"MC301"}, (CANARY,)),
@@ -96,6 +118,60 @@ CASES: dict[str, tuple[str, set[str], tuple[str, ...]]] = {
     ),
     "token-key": (with_password(f"{PASSWORD_LINE}      token: {CANARY}"), {"MC102"}, (CANARY,)),
     "top-level-secret": (VALID + f"secret: {CANARY}\n", {"MC102"}, (CANARY,)),
+    # A connection URL pasted into `host:`: its `user:password@` never shows, in the message nor the line.
+    "host-url": (with_host(f"imaps://info:{CANARY}@imap.example.com"), {"MC106"}, (CANARY,)),
+    "host-userinfo": (with_host(f"info:{CANARY}@imap.example.com"), {"MC106"}, (CANARY,)),
+    "host-url-quoted": (with_host(f'"imaps://info:{CANARY}@imap.example.com"'), {"MC106"}, (CANARY,)),
+    "host-url-token": (with_host(f"https://{CANARY}@imap.example.com"), {"MC106"}, (CANARY,)),
+    "host-url-syntax-error": (with_host(f"imaps://info:{CANARY}@imap.example.com: x"), {"MC001"}, (CANARY,)),
+    # Flat password-like keys of an account: masked, and MC301 besides the unknown key.
+    **{
+        f"flat-{key}": (in_account(f"{key}: {CANARY}"), {"MC102", "MC301"}, (CANARY,))
+        for key in ("pass", "pw", "pin", "key", "auth", "credential", "Pass")
+    },
+    "flat-pin-number": (in_account("pin: 7355608"), {"MC102", "MC301"}, ("7355608",)),
+    "flat-url": (in_account(f"url: imaps://info:{CANARY}@imap.example.com"), {"MC102", "MC301"}, (CANARY,)),
+    "flat-login": (in_account(f'login: "info:{CANARY}"'), {"MC102", "MC301"}, (CANARY,)),
+    "flat-user-entry": (
+        VALID.replace("  - id: anna\n", f"  - id: anna\n    pin: {CANARY}\n"),
+        {"MC102", "MC301"},
+        (CANARY,),
+    ),
+    "flat-syntax-error": (in_account(f"pass: {CANARY}: x"), {"MC001"}, (CANARY,)),
+    # `credentials` as a string or a list: any scalar under it is masked.
+    "credentials-string": (with_credentials(f'"info:{CANARY}"'), {"MC103"}, (CANARY,)),
+    "credentials-plain": (with_credentials(f"info {CANARY}"), {"MC103"}, (CANARY,)),
+    "credentials-list": (with_credentials(f"[info, {CANARY}]"), {"MC103"}, (CANARY,)),
+    "credentials-syntax-error": (with_credentials(f"info:{CANARY}: x"), {"MC001"}, (CANARY,)),
+    # A password pasted as a key of `credentials`: not echoed, not in the JSON pointer, masked.
+    "credentials-key": (with_password(f"{PASSWORD_LINE}      {CANARY}: 1"), {"MC102"}, (CANARY,)),
+    "credentials-key-only": (with_password(f"      {CANARY}:"), {"MC101", "MC102"}, (CANARY,)),
+    "credentials-key-duplicate": (
+        with_password(f"{PASSWORD_LINE}      {CANARY}: 1\n      {CANARY}: 2"),
+        {"MC002", "MC102"},
+        (CANARY,),
+    ),
+    "credentials-key-yaml11": (with_password(f"{PASSWORD_LINE}      {CANARY}: 0777"), {"MC003", "MC102"}, (CANARY,)),
+    # `password:secret`: no space after the colon, so YAML reads it as text.
+    "no-space-continuation": (with_password(f"        password:{CANARY}"), {"MC101", "MC301"}, (CANARY,)),
+    "no-space-same-level": (with_password(f"      password:{CANARY}"), {"MC001"}, (CANARY,)),
+    "no-space-last-line": (
+        VALID.replace(
+            "      password: {env: IMAP_INFO_PASSWORD}\n      contact: IT desk\n", f"      password:{CANARY}\n"
+        ),
+        {"MC001"},
+        (CANARY,),
+    ),
+    "no-space-flow": (
+        VALID.replace(
+            "    credentials:\n      username: mailer@example.com\n" + PASSWORD_LINE + "      contact: IT desk\n",
+            f"    credentials: {{username: mailer@example.com, password:{CANARY}}}\n",
+        ),
+        {"MC101", "MC102", "MC301"},
+        (CANARY,),
+    ),
+    "no-space-account-key": (in_account(f"password:{CANARY}: 1"), {"MC102", "MC301"}, (CANARY,)),
+    "no-space-credentials-value": (with_credentials(f"password:{CANARY}"), {"MC103", "MC301"}, (CANARY,)),
 }
 
 RULE_IN_TEXT = re.compile(r"\[(MC\d{3})\]")
@@ -159,6 +235,27 @@ def test_canary_never_printed_in_colour(case: str, cli: Cli, tmp_path: Path, mon
     assert code == 1
     assert "\x1b[" in out  # really the coloured report
     _assert_clean(secrets, stdout=out, stderr=err)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_canary_never_in_the_github_step_summary(
+    case: str, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In GitHub Actions every run also appends a Markdown table of its findings to the job's summary page.
+    source, expected, secrets = CASES[case]
+    config = tmp_path / "accounts.yaml"
+    config.write_text(source, encoding="utf-8")
+    summary = tmp_path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    for fmt in FORMATS:
+        code, out, err = cli("check", "--format", fmt, str(config))
+        assert code == 1
+        _assert_clean(secrets, stdout=out, stderr=err)
+    written = summary.read_text(encoding="utf-8")
+    assert written.count("### mailcfg") == len(FORMATS)
+    assert expected <= set(re.findall(r"^\| (MC\d{3}) \|", written, re.MULTILINE))
+    _assert_clean(secrets, step_summary=written)
 
 
 def test_plaintext_password_is_masked_in_the_source_line(cli: Cli, tmp_path: Path) -> None:

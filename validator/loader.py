@@ -168,6 +168,7 @@ class _Stop(Exception):
         super().__init__(message)
         self.rule, self.message, self.line, self.column, self.hint = rule, message, line, column, hint
         self.ours, self.cut = ours, cut
+        self.lines: tuple[int, ...] = ()  # other 0-based lines of the error, whose secrets are masked too
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -430,6 +431,32 @@ _COLLECTION_TAGS = frozenset({None, "!", _Y + "map", _Y + "seq"})
 _SECRET_LIKE = re.compile(r"pas?sw|pwd|secret|token|api_?key|kennwort", re.IGNORECASE)
 # Inside `credentials`, every key but these may be a mistyped password key.
 _PLAIN_IN_CREDENTIALS = frozenset({"username", "contact"})
+# The keys `credentials` knows; any other key there may be a password pasted as a key: masked, never echoed.
+CREDENTIAL_KEYS = frozenset({"username", "password", "contact"})
+SECTION_KEYS = frozenset({"users", "smtp", "imap"})
+# Keys the format does not know that hold a secret when written flat in an account entry (`pass: …`,
+# `pin: 1234`), compared in lower case. None is a key the format knows.
+FLAT_SECRET_KEYS = frozenset(
+    {"pass", "pw", "pin", "key", "auth", "credential", "cred", "creds", "passphrase", "passcode", "private_key"}
+)
+# Keys the format does not know whose value, written `user:password`, is a login with its password.
+LOGIN_KEYS = frozenset({"login", "logon", "username", "userpass", "user_pass"})
+# `password:secret`: with no space after the colon YAML reads the whole as text (a plain scalar, or a
+# continuation of the value above), so the password sits in a value or a key that is not masked as one.
+NO_SPACE_SECRET = re.compile(
+    r"(?<![^\s{\[,])(password|passwd|passwort|kennwort|pwd|secret|token|api_?key):(?=\S)", re.IGNORECASE
+)
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# The same on a line parsing stopped at (see _Parser._mask_unread): a value after a secret-like key, a
+# scalar after `credentials:` or `login:` (a mapping or list there starts with `{`/`[` and is not masked),
+# the `user:password@` of a URL with or without a scheme.
+_UNREAD_SECRET = re.compile(
+    r"""(?:^|[\s{,\[])["']?(?:pas?sw\w*|kennwort|pwd|pass|pw|pin|key|auth|credential|secret|token|api_?key)"""
+    r"""["']?[ \t]*:[ \t]*(?!\{\s*env\s*:)(\S.*)"""
+    r"""|(?:^|[\s{,\[])["']?(?:credentials|login|logon)["']?[ \t]*:[ \t]*(?![\s{\[#&*!|>])(\S.*)""",
+    re.IGNORECASE,
+)
+_UNREAD_USERINFO = re.compile(r"""[A-Za-z][A-Za-z0-9+.-]*://([^\s'"]+)@|(?<![^\s'"{\[,])([^\s'"@:/{\[,]+:[^\s'"]*)@""")
 
 
 @lru_cache(maxsize=1024)
@@ -438,10 +465,33 @@ def secret_key(key: object) -> bool:
     return isinstance(key, str) and (key.lower() in SENSITIVE_KEYS or bool(_SECRET_LIKE.search(key)))
 
 
+def userinfo(text: str) -> tuple[int, int] | None:
+    """The span of the ``user:password`` part of a URL (``imaps://info:pw@host``, ``info:pw@host``), if any.
+
+    With a scheme, all between ``://`` and the last ``@``; without one, only when it holds a ``:`` (a plain
+    address, ``info@example.com``, names no password; ``mailto:`` neither).
+    """
+    at = text.rfind("@")
+    if at < 0:
+        return None
+    scheme = _URL_SCHEME.match(text)
+    start = scheme.end() if scheme else 0
+    if at <= start or (scheme is None and (":" not in text[:at] or text[:7].lower() == "mailto:")):
+        return None
+    return start, at
+
+
+def hide_userinfo(text: str) -> str:
+    """``text`` with the ``user:password`` part of a URL masked, for a message that quotes a value."""
+    span = userinfo(text)
+    return text if span is None else text[: span[0]] + "****" + text[span[1] :]
+
+
 class _Frame:
     """An open mapping or list while its events arrive."""
 
     __slots__ = (
+        "account",
         "anchor",
         "credentials",
         "is_map",
@@ -466,6 +516,8 @@ class _Frame:
         self.path = path
         self.sensitive = sensitive
         self.credentials = bool(path) and path[-1] == "credentials"
+        # An entry of users, smtp or imap: unknown keys that name a secret (`pass:`, `pin:`) are masked.
+        self.account = len(path) == 2 and path[0] in SECTION_KEYS and type(path[1]) is int
         self.anchor = anchor
         self.start = start
         self.key: Any = _NOKEY
@@ -482,8 +534,20 @@ class _Frame:
     def set_key(self, key: Any, line: int, column: int) -> None:
         self.key, self.kl, self.kc = key, line, column
         self.key_sensitive = (
-            self.sensitive or secret_key(key) or (self.credentials and key not in _PLAIN_IN_CREDENTIALS)
+            self.sensitive
+            or secret_key(key)
+            or (self.credentials and key not in _PLAIN_IN_CREDENTIALS)
+            or (self.account and isinstance(key, str) and key.lower() in FLAT_SECRET_KEYS)
         )
+
+    def hides_key(self, key: Any) -> bool:
+        """Whether ``key`` itself may be a secret: any key of a password mapping but `env`, an unknown key
+        of `credentials` (a password pasted as a key), a key holding `password:secret`."""
+        if self.sensitive:
+            return not (isinstance(key, str) and key.lower() == "env")
+        if self.credentials and key not in CREDENTIAL_KEYS:
+            return True
+        return isinstance(key, str) and ":" in key and NO_SPACE_SECRET.search(key) is not None
 
 
 # The libyaml bundled with PyYAML 6.0.4 refuses more than 1,000 nested flow levels itself, while scanning
@@ -502,6 +566,7 @@ class _Parser:
         self.source = source
         self.limits = limits
         self.findings = source.findings
+        self._lines: list[str] | None = None  # the source's lines, split when a mask needs a column
 
     def run(self) -> None:
         findings, masks = len(self.findings), len(self.source.masks)
@@ -510,6 +575,8 @@ class _Parser:
             stop = self._without_libyaml_limit(stop, stop.cut, findings, masks)
         if stop is not None:
             self._stopped(stop.rule, stop.message, stop.line, stop.column, stop.hint)
+            for number in {stop.line - 1, *stop.lines}:
+                self._mask_unread(number)
 
     def _parse(self, text: str) -> _Stop | None:
         """Build the documents of ``text``; the finding that ends parsing early, if any (not yet recorded)."""
@@ -524,7 +591,15 @@ class _Parser:
             if mark is not None and _LIBYAML_DEPTH in (error.problem or ""):
                 return _Stop("MC004", self._too_deep(), line, column, _DEPTH_HINT, ours=False, cut=mark.index)
             message = " ".join(p for p in (error.context, error.problem) if p) or "YAML syntax error"
-            return _Stop("MC001", f"YAML syntax error: {message}", line, column, ours=False)
+            secret = self._secret_without_space(error)
+            hint = None
+            if secret is not None:  # libyaml points past it, at the next line: point at the password's line
+                line, column, word = secret
+                hint = f"a space is needed after `{word}:`; without it YAML reads the line as text, not as a key"
+            broken = _Stop("MC001", f"YAML syntax error: {message}", line, column, hint, ours=False)
+            if error.context_mark is not None:
+                broken.lines = (error.context_mark.line,)
+            return broken
         except yaml.reader.ReaderError as error:
             # libyaml counts this position in bytes of the UTF-8 text, not in characters.
             line, column = _line_col(text.encode("utf-8")[: error.position].decode("utf-8", "replace"))
@@ -534,6 +609,21 @@ class _Parser:
             return _Stop("MC004", "nesting too deep to read", 1, 1, ours=False)
         finally:
             loader.dispose()
+        return None
+
+    def _secret_without_space(self, error: yaml.MarkedYAMLError) -> tuple[int, int, str] | None:
+        """1-based position and word of a `password:secret` between a syntax error's context and its problem
+        (a line YAML cannot read as a key); what follows it is masked."""
+        context, problem = error.context_mark, error.problem_mark
+        if context is None or problem is None or problem.line - context.line > 2:
+            return None
+        for number in range(context.line, problem.line + 1):
+            text = self._line(number)
+            match = NO_SPACE_SECRET.search(text, context.column if number == context.line else 0)
+            if match is not None:
+                if text[match.end()] != "{":
+                    self.source.masks.append((number, match.end(), number, len(text)))
+                return number + 1, match.start() + 1, match[1].lower()
         return None
 
     def _without_libyaml_limit(self, stop: _Stop, cut: int, findings: int, masks: int) -> _Stop:
@@ -596,24 +686,21 @@ class _Parser:
                 frame = stack[-1] if stack else None
                 if frame is not None and frame.is_map and frame.key is _NOKEY:
                     self._scalar_key(frame, event, line, column)
-                    if frame.sensitive and frame.key != "env":
+                    colon = ":" in event.value
+                    if (frame.sensitive or frame.credentials or colon) and frame.hides_key(frame.key):
                         masks.append((line, column, event.end_mark.line, event.end_mark.column))
+                    if colon:
+                        self._no_space(event, frame.path, True)
                     if event.anchor:  # `&a key: value`: the anchor names the key (YAML suite E76Z, HMQ5)
                         anchors[event.anchor] = (frame.key, 1)
                 else:
-                    sensitive = frame is not None and (frame.key_sensitive if frame.is_map else frame.sensitive)
+                    # A scalar under `credentials` (`credentials: "user:password"`) is masked too.
+                    sensitive = frame is not None and (
+                        (frame.key_sensitive or frame.key == "credentials") if frame.is_map else frame.sensitive
+                    )
                     value = self._scalar_value(event, line, column, sensitive, frame, False)
-                    if (
-                        sensitive
-                        and value is not None
-                        and not (
-                            frame is not None
-                            and frame.key == "env"
-                            and isinstance(value, str)
-                            and ENV_NAME.match(value)
-                        )
-                    ):
-                        masks.append((line, column, event.end_mark.line, event.end_mark.column))
+                    if frame is not None and value is not None:
+                        self._mask_value(frame, event, value, sensitive)
                     if frame is None:
                         root = value
                         if event.value:  # an empty document keeps the position of its `---`
@@ -627,7 +714,11 @@ class _Parser:
                 mark = event.start_mark
                 line, column = mark.line, mark.column
                 frame = stack[-1] if stack else None
-                sensitive = frame is not None and (frame.key_sensitive if frame.is_map else frame.sensitive)
+                sensitive = frame is not None and (
+                    (frame.key_sensitive or (kind is sstart and frame.key == "credentials"))
+                    if frame.is_map
+                    else frame.sensitive
+                )
                 if event.tag not in _COLLECTION_TAGS:
                     raise _unsupported_tag(event.tag, sensitive, line, column)
                 if len(stack) >= limits.max_depth:
@@ -704,7 +795,94 @@ class _Parser:
         if event.tag is None and event.implicit[0] and event.value == "<<":
             frame.set_key(_MERGEKEY, line, column)
         else:
-            frame.set_key(self._scalar_value(event, line, column, frame.sensitive, frame, True), line, column)
+            # Any key of `credentials` may be a password pasted as a key: a YAML 1.1 surprise does not quote it.
+            hidden = frame.sensitive or frame.credentials
+            frame.set_key(self._scalar_value(event, line, column, hidden, frame, True), line, column)
+
+    # ------------------------------------------------------------------------------------ secret masks
+
+    def _mask_value(self, frame: _Frame, event: Any, value: Any, sensitive: bool) -> None:
+        """Record the secret parts of a scalar value: all of it under a secret key (but a variable name
+        under `env`), a `login: user:password` of an entry, the `user:password@` of a URL anywhere."""
+        start, end = event.start_mark, event.end_mark
+        masks = self.source.masks
+        if sensitive:
+            if not (
+                frame.is_map
+                and isinstance(frame.key, str)
+                and frame.key.lower() == "env"
+                and isinstance(value, str)
+                and ENV_NAME.match(value)
+            ):
+                masks.append((start.line, start.column, end.line, end.column))
+        elif type(value) is str:
+            if frame.account and frame.key in LOGIN_KEYS and ":" in value:
+                masks.append((start.line, start.column, end.line, end.column))
+            elif "@" in value:
+                span = userinfo(event.value)
+                if span is not None:
+                    masks.append(self._part(event, *span))
+        if ":" in event.value:
+            # A `password:` value reports its own MC301 (schema stage); elsewhere this one is the only word.
+            self._no_space(event, frame.child_path(), not (frame.is_map and frame.key == "password"))
+
+    def _no_space(self, event: Any, path: tuple[object, ...], report: bool) -> None:
+        """Mask what follows each `password:` with no space in a scalar; MC301 at the first one.
+
+        Written so in a plain scalar, the password is text: of the value above (a continuation line), of a
+        key, of a value. The scalar's lines are searched in the source, so the mask covers what is written.
+        """
+        start, end = event.start_mark, event.end_mark
+        if NO_SPACE_SECRET.search(event.value) is None:
+            return
+        first: tuple[int, int, str] | None = None
+        for number in range(start.line, end.line + 1):
+            text = self._line(number)
+            stop = end.column if number == end.line else len(text)
+            for match in NO_SPACE_SECRET.finditer(text, start.column if number == start.line else 0, stop):
+                if text[match.end()] != "{":  # `password:{env: X}` names a variable: nothing to hide
+                    first = first or (number, match.start(), match[1].lower())
+                    self.source.masks.append((number, match.end(), number, stop))
+        if report and first is not None:
+            number, column, word = first
+            self.findings.append(
+                finding(
+                    "MC301",
+                    f"plaintext {word} in the YAML: with no space after `{word}:` it is read as part of the text",
+                    self._location(number, column, path),
+                    hint=f"a space is needed after `{word}:`; and name an environment variable, not the "
+                    f"{word} itself: `{word}: {{env: SOME_VARIABLE}}`",
+                )
+            )
+
+    def _mask_unread(self, number: int) -> None:
+        """Mask the secrets of a line parsing stopped at, which never became values: what follows a secret-like
+        key (but an `{env: NAME}`), a scalar after `credentials:` or `login:`, the `user:password@` of a URL."""
+        text = self._line(number)
+        masks = self.source.masks
+        for match in _UNREAD_SECRET.finditer(text):
+            group = 1 if match[1] is not None else 2
+            masks.append((number, match.start(group), number, match.end(group)))
+        for match in _UNREAD_USERINFO.finditer(text):
+            group = 1 if match[1] is not None else 2
+            masks.append((number, match.start(group), number, match.end(group)))
+
+    def _part(self, event: Any, first: int, last: int) -> tuple[int, int, int, int]:
+        """The text span of characters ``first:last`` of a scalar's value; all of it when they cannot be told
+        apart (a value over several lines, or with escapes)."""
+        start, end = event.start_mark, event.end_mark
+        if start.line == end.line:
+            raw = self._line(start.line)[start.column : end.column]
+            quote = 0 if not event.style else 1 if event.style in ("'", '"') else -1
+            if quote >= 0 and raw[quote : len(raw) - quote] == event.value:
+                offset = start.column + quote
+                return start.line, offset + first, start.line, offset + last
+        return start.line, start.column, end.line, end.column
+
+    def _line(self, number: int) -> str:
+        if self._lines is None:
+            self._lines = LINE_BREAKS.split(self.source.text)
+        return self._lines[number] if number < len(self._lines) else ""
 
     def _add(self, frame: _Frame, value: Any, line: int, column: int) -> None:
         if frame.is_map:
@@ -733,8 +911,9 @@ class _Parser:
                 )
 
     def _duplicate(self, frame: _Frame, key: Any, first: tuple[int, int, int, int]) -> None:
-        path = (*frame.path, key)
-        shown = "a key" if frame.sensitive else f"key {_show(key)}"
+        hidden = frame.hides_key(key)
+        path = frame.path if hidden else (*frame.path, key)
+        shown = "key" if hidden else f"key {_show(key)}"
         self.findings.append(
             finding(
                 "MC002",
@@ -788,7 +967,9 @@ class _Parser:
             if sensitive:
                 surprise = "this plain value is not read as written (YAML 1.1 rules)"
                 hint = "quote it"
-            path = (frame.path if key else frame.child_path()) if frame is not None else ()
+            # Not the path of a value under a key that may be a secret: a JSON pointer would quote the key.
+            hidden = frame is not None and (key or frame.hides_key(frame.key))
+            path = (frame.path if hidden else frame.child_path()) if frame is not None else ()
             self.findings.append(finding("MC003", surprise, self._location(line, column, path), hint=hint))
         return value
 
@@ -865,7 +1046,7 @@ def _int(text: str) -> tuple[int, str | None]:
     if digits.startswith("0b"):
         return sign * int(digits[2:], 2), "the binary number"
     if digits.startswith("0x"):
-        return sign * int(digits[2:], 16), how
+        return sign * int(digits[2:], 16), "the hexadecimal number"
     if digits.startswith("0"):
         return sign * int(digits, 8), "the octal number"
     if ":" in digits:

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from validator.finding import Finding, Location, pointer_of
 from validator.formats import email_problem, host_problem
-from validator.loader import secret_key
+from validator.loader import (
+    FLAT_SECRET_KEYS,
+    LOGIN_KEYS,
+    NO_SPACE_SECRET,
+    hide_userinfo,
+    secret_key,
+    userinfo,
+)
 from validator.rules import finding
 from validator.sanitize import has_control, one_line
 
@@ -41,10 +48,27 @@ _TYPE_NAMES = {
 _CONTROL_HINT = (
     "remove it: line breaks, tabs, terminal escapes and bidirectional overrides would reach server commands and reports"
 )
-_ENUM_HINTS = {
-    ("encryption", "tls"): "`tls` is ambiguous: starttls (ports 587/143) upgrades a plain connection, "
-    "ssl (ports 465/993) is TLS from the first byte",
+_TLS_HINT = (
+    "`tls` is ambiguous: starttls (ports 587/143) upgrades a plain connection, "
+    "ssl (ports 465/993) is TLS from the first byte"
+)
+# What an `encryption` means that is not written as the format's word (the application's dialog offers
+# "Ohne", "TLS" and "SSL"); `tls` depends on the port.
+_ENCRYPTION_WORDS = {
+    "ohne": "none",
+    "keine": "none",
+    "plain": "none",
+    "ssl/tls": "ssl",
+    "tls/ssl": "ssl",
+    "implicit": "ssl",
+    "implicit tls": "ssl",
+    "start_tls": "starttls",
+    "start-tls": "starttls",
+    "start tls": "starttls",
 }
+_STARTTLS_PORTS = frozenset({25, 143, 587})
+_SSL_PORTS = frozenset({465, 993})
+_SPACE_HINT = "a space is needed after `{0}:`; without it YAML reads `{0}:…` as text"
 
 
 def schema_path() -> Path:
@@ -167,10 +191,27 @@ def _findings(
                             hint="add `version: 1` at the top",
                         )
                     )
-                else:
+                elif path and secret_key(path[-1]) and name == "env":
+                    if any(_is_env(key) for key in instance):
+                        continue  # `{ENV: X}`: the wrongly written key says it (MC102)
                     out.append(
                         finding(
-                            "MC101", f"{where} lacks required key '{name}'", document.location(path), account=account
+                            "MC101",
+                            f"`{path[-1]}` of {_entry(document.data, path)} must be {{env: NAME}}: it has no `env`",
+                            document.location(path),
+                            hint=f"write `{path[-1]}: {{env: SOME_VARIABLE}}`",
+                            account=account,
+                        )
+                    )
+                else:
+                    word = next((w for w in map(_no_space, [*instance, *instance.values()]) if w), None)
+                    out.append(
+                        finding(
+                            "MC101",
+                            f"{where} lacks required key '{name}'",
+                            document.location(path),
+                            hint=_SPACE_HINT.format(word) if word and name == "password" else None,
+                            account=account,
                         )
                     )
         return out
@@ -181,29 +222,66 @@ def _findings(
             if key in allowed or ("extra", path, key) in seen:
                 continue
             seen.add(("extra", path, key))
+            # A key that may be the secret itself is never echoed, not even in the JSON pointer.
+            hidden = replace(document.location((*path, key), key=True), pointer=pointer_of(path))
             if any(secret_key(part) for part in path):
                 # Inside a password mapping even a key may be the secret itself: never echo it.
-                location = replace(document.location((*path, key), key=True), pointer=pointer_of(path))
+                owner = f"`{path[-1]}` of {_entry(document.data, path)}"
+                if _is_env(key):
+                    out.append(
+                        finding(
+                            "MC102",
+                            f"{owner} must be {{env: NAME}}: `{key}` is not `env`",
+                            hidden,
+                            hint=f"write `{path[-1]}: {{env: NAME}}`, with `env` in lower case",
+                            account=account,
+                        )
+                    )
+                    continue
                 out.append(
                     finding(
                         "MC102",
-                        f"unexpected key in the password of {where}",
-                        location,
+                        f"unexpected key in {owner}",
+                        hidden,
                         hint="a password is written `{env: NAME}` and takes no other key",
                         account=account,
                     )
                 )
                 continue
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            out.append(
-                finding(
-                    "MC102",
-                    f"unknown key {_key(key)} in {where}",
-                    document.location((*path, key), key=True),
-                    hint=f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(allowed)}",
-                    account=account,
+            suggestion = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(allowed)}"
+            word = _no_space(key)
+            if (path and path[-1] == "credentials") or word:
+                # A password pasted as a key of `credentials`, or a key `password:secret`: not echoed.
+                out.append(
+                    finding(
+                        "MC102",
+                        f"unknown key in {where}",
+                        hidden,
+                        hint=_SPACE_HINT.format(word) if word else suggestion,
+                        account=account,
+                    )
                 )
-            )
+            else:
+                out.append(
+                    finding(
+                        "MC102",
+                        f"unknown key {_key(key)} in {where}",
+                        document.location((*path, key), key=True),
+                        hint=suggestion,
+                        account=account,
+                    )
+                )
+            if len(path) == 2 and path[0] in SECTIONS and _flat_secret(key, instance[key]):
+                out.append(
+                    finding(
+                        "MC301",
+                        f"plaintext secret in {where} (under the unknown key {_key(key)})",
+                        document.location((*path, key)),
+                        hint="delete it; a password belongs in `credentials` as `password: {env: SOME_VARIABLE}`",
+                        account=account,
+                    )
+                )
         return out
     location = document.location(path)
     if not path and kind == "type" and instance is None:
@@ -262,6 +340,21 @@ def _findings(
                 account=account,
             )
         ]
+    if kind == "type" and name == "credentials" and len(path) == 3 and path[0] in SECTIONS:
+        # Whatever the value (`credentials: "user:password"`), it is masked and not described.
+        word = _no_space(instance)
+        return [
+            finding(
+                "MC103",
+                f"`credentials` of {_entry(document.data, path)} must be a mapping (username, password, contact)",
+                location,
+                hint=_SPACE_HINT.format(word)
+                if word
+                else "write `credentials:` with `username:`, "
+                "`password: {env: SOME_VARIABLE}` and `contact:` indented below it",
+                account=account,
+            )
+        ]
     if kind == "type":
         hint = None
         if isinstance(instance, str) and "integer" in str(error.validator_value) and instance.strip().isdigit():
@@ -281,6 +374,11 @@ def _findings(
         rule = "MC105" if error.validator_value == "email" else "MC106"
         what = "e-mail address" if rule == "MC105" else "host name"
         reason = one_line(str(error.cause)) if error.cause else f"not a valid {what}"
+        if rule == "MC106" and isinstance(instance, str) and userinfo(instance) is not None:
+            reason = (
+                "give the bare host name: the `user:password@` of a URL does not belong here; the password "
+                "goes in `credentials` as `password: {env: SOME_VARIABLE}`"
+            )
         return [
             finding(
                 rule,
@@ -292,11 +390,12 @@ def _findings(
         ]
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
-        enum_hint = _ENUM_HINTS.get((name, str(instance).lower()))
+        meant, enum_hint = _encryption_meant(document.data, path, instance) if name == "encryption" else (None, None)
+        guess = f" (did you mean `{meant}`?)" if meant else ""
         return [
             finding(
                 "MC104",
-                f"'{name}' of {where} is {_value(instance)}; allowed: {', '.join(map(str, allowed))}",
+                f"'{name}' of {where} is {_value(instance)}{guess}; allowed: {', '.join(map(str, allowed))}",
                 location,
                 hint=enum_hint,
                 account=account,
@@ -370,6 +469,71 @@ def _describe(data: Any, path: tuple[object, ...]) -> str:
     return f"section '{path[0]}'"
 
 
+def _entry(data: Any, path: tuple[object, ...]) -> str:
+    """The entry ``path`` lies in: ``imap account 'info'`` (``imap account #2`` when it has no usable id)."""
+    account = _account(data, path)
+    label = _SECTION_NAMES.get(str(path[0]), str(path[0])) if path else "document"
+    return f"{label} '{account}'" if account else f"{label} #{int(str(path[1])) + 1}" if len(path) > 1 else label
+
+
+def _is_env(key: object) -> bool:
+    return isinstance(key, str) and key.lower() == "env"
+
+
+def _no_space(value: object) -> str | None:
+    """The word of a `password:secret` (no space after the colon) in a string, lower case, if any."""
+    match = NO_SPACE_SECRET.search(value) if isinstance(value, str) and ":" in value else None
+    return match[1].lower() if match else None
+
+
+def _flat_secret(key: object, value: object) -> bool:
+    """Whether an unknown key of an entry holds a plaintext secret: `pass: …`, `pin: 1234`, a `password:` out
+    of place, `login: user:password`, a URL with `user:password@`. A `password:secret` (no space) in the key
+    or the value is the loader's MC301, which points at it."""
+    if not isinstance(key, str) or value is None or isinstance(value, (dict, list)) or _no_space(key):
+        return False  # `pass: {env: X}` names a variable; a list or mapping is reported as what it is
+    if isinstance(value, str) and _no_space(value):
+        return False
+    lowered = key.lower()
+    if lowered == "auth" and str(value).lower() in ("required", "none"):
+        return False  # a short `authentication:`, not a secret
+    if lowered in FLAT_SECRET_KEYS or secret_key(key):
+        return True
+    if isinstance(value, str):
+        return (lowered in LOGIN_KEYS and ":" in value) or userinfo(value) is not None
+    return False
+
+
+def _encryption_meant(data: Any, path: tuple[object, ...], instance: object) -> tuple[str | None, str | None]:
+    """For an `encryption` written another way (`SSL`, `Ohne`, `TLS`): the value meant, and a hint.
+
+    `TLS` means `starttls` on ports 587/143 (and 25) and `ssl` on 465/993; without such a port both are explained.
+    """
+    if not isinstance(instance, str):
+        return None, None
+    word = instance.strip().lower()
+    if word == "tls":
+        entry = data[path[0]][path[1]] if len(path) == 3 and path[0] in SECTIONS else None
+        port = entry.get("port") if isinstance(entry, dict) else None
+        if type(port) is int and port in _STARTTLS_PORTS:
+            return "starttls", (
+                f"on port {port} TLS starts after a plain greeting: that is `starttls`; "
+                "`ssl` (ports 465/993) is TLS from the first byte"
+            )
+        if type(port) is int and port in _SSL_PORTS:
+            return "ssl", (
+                f"on port {port} TLS starts with the first byte: that is `ssl`; "
+                "`starttls` (ports 587/143) upgrades a plain connection"
+            )
+        return None, _TLS_HINT
+    meant = word if word in ("none", "starttls", "ssl") else _ENCRYPTION_WORDS.get(word)
+    if meant == "none":
+        return meant, '`none` is no encryption at all (the application\'s "Ohne")'
+    if meant is not None:
+        return meant, "the values are written in lower case: `none`, `starttls`, `ssl`"
+    return None, None
+
+
 def _expected(types: object) -> str:
     names = types if isinstance(types, list) else [types]
     return " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in names)
@@ -390,6 +554,8 @@ def _actual(value: object) -> str:
 
 
 def _value(value: object) -> str:
+    if isinstance(value, str):
+        value = hide_userinfo(value)  # `imaps://info:secret@host`: never the password
     text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -3,6 +3,11 @@
 Unknown keys are errors rather than ignored, because a typo (`hots:` for `host:`) would otherwise leave
 the real setting at its default without anyone noticing. The hint suggests the closest known key.
 
+An unknown key of `credentials` is not named in the message (it may be a password pasted as a key) and is
+masked in the source line shown. A password-like key of an account (`pass:`, `pw:`, `pin:`, `key:`, `auth:`,
+`credential:`, …) with a value is a plaintext secret too: masked, and MC301 as well. `password: {ENV: X}`
+is told that the key is `env`, in lower case.
+
 Fails:
 
     imap:

@@ -1,8 +1,10 @@
 """A value that is not allowed: not one of the listed choices, not matching a pattern, out of range.
 
-`encryption` is one of `none`, `starttls`, `ssl`; the common `tls` gets a hint, because it is ambiguous:
-STARTTLS upgrades a plain connection, `ssl` is TLS from the first byte. Ids are 1-63 lower-case letters,
-digits, `-` and `_`. Ports are 1-65535. Environment variable names are letters, digits and `_`.
+`encryption` is one of `none`, `starttls`, `ssl`. Another spelling gets "did you mean": `SSL` is `ssl`,
+`Ohne` (the application's dialog) is `none`; `TLS` is `starttls` with port 587, 143 or 25 and `ssl` with port
+465 or 993. Without such a port `tls` is ambiguous and the hint explains both: STARTTLS upgrades a plain
+connection, `ssl` is TLS from the first byte. Ids are 1-63 lower-case letters, digits, `-` and `_`. Ports
+are 1-65535. Environment variable names are letters, digits and `_`.
 
 No string may hold a control character: C0 (tab and line breaks included), DEL, C1, the Unicode line and
 paragraph separators (U+2028, U+2029) or a bidirectional mark or override (U+200E, U+200F, U+202A-U+202E,

@@ -1,7 +1,9 @@
 """An invalid host name.
 
 `host` is a DNS name (internationalised names are fine) or an IP literal. A URL (`smtps://…`) or a
-port after a colon (`smtp.example.com:587`) is reported with a hint: the port has its own key.
+port after a colon (`smtp.example.com:587`) is reported with a hint: the port has its own key. A URL's
+`user:password@` (`imaps://info:secret@imap.example.com`, `info:secret@imap.example.com`) is masked in the
+message and in the source line shown.
 
 Fails:
 

@@ -4,11 +4,26 @@ Passwords never live in the account files: they sit in git, in every clone and i
 written as `{env: NAME}`, naming the environment variable that holds it at run time. The finding never
 repeats the value, and the text report masks it in the source line it shows.
 
+Also reported: a password-like key the format does not know, written flat in an account (`pass:`, `pw:`,
+`pin:`, `key:`, `auth:`, `credential:`, a misspelt `passwort:`), a `login: "user:password"` or a URL with
+a `user:password@` (`url: imaps://info:secret@…`) under an unknown key of an account, and `password:secret`
+without a space after the colon, which YAML reads as text (of the value above it, or of a key); the hint
+says so. Never for a known key, nor inside an `{env: …}` reference.
+
 Fails:
 
     credentials:
       username: info@example.com
       password: Sommer2024!
+
+Fails too (a flat key, and no space after `password:`):
+
+    imap:
+      - id: info
+        pass: Sommer2024!
+        credentials:
+          username: info@example.com
+            password:Sommer2024!
 
 Passes:
 

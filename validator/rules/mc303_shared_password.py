@@ -2,7 +2,7 @@
 
 Two different logins rarely share a password; when two credentials name the same environment variable
 but different usernames, one of them was most likely copied and not adapted. The finding sits on every
-use after the first.
+use after the first and names the `password:` line of the first.
 
 Fails:
 
@@ -50,10 +50,13 @@ def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
         name = credentials.password.env
         seen_entry, seen = first.setdefault(name, (entry, credentials))
         if seen.username != credentials.username:
+            # The other use's `password:` line, not its entry's first line: that is where the copy sits.
+            other = seen_entry.origin.at("credentials", "password", key=True)
             yield entry.report(
                 ID,
                 SEVERITY,
-                f"password variable {name} is also used for username {seen.username} (at {seen_entry.origin})",
+                f"password variable {name} is also used for username {seen.username} "
+                f"(at {other.file}:{other.line}:{other.column})",
                 "credentials",
                 "password",
                 hint="give each login its own variable",
