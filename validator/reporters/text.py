@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 _BREAKS = LINE_BREAKS
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 _MASK = "****"
+# Characters of a source line shown around the caret (a minified or hostile file may have 1 MB lines).
+SNIPPET = 160
 # After this many findings of one rule, the text report only counts the rest: 10,000 stay readable.
 FOLD = 20
 _COLORS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
@@ -68,7 +70,7 @@ def _finding(item: Finding, source: SourceFile | None, cache: dict[str, list[str
             lines = cache[source.name] = _BREAKS.split(source.text)
         if 1 <= item.line <= len(lines):
             text, column = _masked(lines[item.line - 1], item.line - 1, item.column - 1, source.masks)
-            text = _visible(text)
+            text, column = _window(_visible(text), column)
             gutter = f"{item.line:>5} | "
             pad = " " * len(text[:column])
             caret = f"{_COLORS[item.severity]}^{_RESET}" if color else "^"
@@ -78,6 +80,17 @@ def _finding(item: Finding, source: SourceFile | None, cache: dict[str, list[str
         hint = f"      = hint: {plain(item.hint)}"
         out.append(f"{_DIM}{hint}{_RESET}" if color else hint)
     return out
+
+
+def _window(text: str, column: int) -> tuple[str, int]:
+    """At most about ``SNIPPET`` characters of a long line, around the caret (masked first, so a cut never
+    shows part of a secret); a 1 MB line is not printed whole."""
+    if len(text) <= SNIPPET:
+        return text, column
+    start = max(0, min(column - SNIPPET // 3, len(text) - SNIPPET))
+    end = start + SNIPPET
+    head, tail = ("…" if start else ""), ("…" if end < len(text) else "")
+    return head + text[start:end] + tail, column - start + len(head)
 
 
 def _visible(text: str) -> str:
