@@ -24,8 +24,9 @@ from validator.trust import DEFAULT_MAX_CHECKS
 
 if TYPE_CHECKING:
     from validator.config import Config
-    from validator.engine import CheckOptions, Result
+    from validator.engine import CheckOptions
     from validator.model import AccountSet
+    from validator.outcome import Result
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 1, 2, 130, 70
 

@@ -1,4 +1,5 @@
-"""The pure core of ``mailcfg check``: paths and options in, a :class:`Result` out; no printing, no exit."""
+"""The pure core of ``mailcfg check``: paths and options in, a :class:`~validator.outcome.Result` out; no printing,
+no exit."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ from validator import suppress
 from validator.config import Config
 from validator.errors import UsageError
 from validator.finding import Finding, Location, Severity
-from validator.live.result import LiveResult, VerifyOptions
+from validator.live.result import VerifyOptions
 from validator.loader import Limits, SourceFile, discover, load_file
+from validator.outcome import Result, order_key
 from validator.rules import RULES, is_selector
 
 if TYPE_CHECKING:
     from validator.model import AccountSet
 
 DEFAULT_PATH = "accounts.yaml"
-LIVE_PREFIX = "MC5"
 # Findings no severity override or suppression layer may touch: a file that could not be read (MC001, MC004)
 # may hold anything, a plaintext password included; a check withheld by the run's trust settings (MC511)
 # verified nothing. A `.mailcfg.yaml` from the pull request must not turn either into a green run.
@@ -41,63 +42,6 @@ class CheckOptions:
     env_allowed: Callable[[str], bool] | None = None
     # `--env-file` as given (its variables are already in `env`): only for MC306's hint.
     env_file: str | None = None
-
-
-@dataclass(frozen=True)
-class Summary:
-    files: int
-    accounts: int
-    errors: int
-    warnings: int
-    infos: int
-
-
-@dataclass(frozen=True)
-class Result:
-    """The outcome of a run, ready for any reporter."""
-
-    files: tuple[SourceFile, ...]
-    findings: tuple[Finding, ...]
-    accounts: int
-    # Findings a suppression layer took out, each with its `suppression`; they never fail a run.
-    suppressed: tuple[Finding, ...] = ()
-    # `mailcfg verify`: one result per check, in plan order.
-    live: tuple[LiveResult, ...] = ()
-    # `verify` stopped by Ctrl-C: `live` holds the checks that finished.
-    interrupted: bool = False
-    # Set by `limited()`: the counts of the whole run when only some findings are kept for the report.
-    totals: Summary | None = None
-
-    def limited(self, count: int | None) -> Result:
-        """This result with at most ``count`` findings to report; the summary still counts them all."""
-        if count is None or len(self.findings) <= count:
-            return self
-        return replace(self, findings=self.findings[:count], totals=self.summary)
-
-    @property
-    def omitted(self) -> int:
-        if self.totals is None:
-            return 0
-        return self.totals.errors + self.totals.warnings + self.totals.infos - len(self.findings)
-
-    @property
-    def summary(self) -> Summary:
-        if self.totals is not None:
-            return self.totals
-        counts = dict.fromkeys(Severity, 0)
-        for item in self.findings:
-            counts[item.severity] += 1
-        return Summary(
-            len(self.files), self.accounts, counts[Severity.ERROR], counts[Severity.WARNING], counts[Severity.INFO]
-        )
-
-    def exit_code(self, strict: bool = False) -> int:
-        """1 for failing static findings, 3 when only live checks failed, else 0."""
-        failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-        failed = [item for item in self.findings if item.severity in failing]
-        if any(not item.rule.startswith(LIVE_PREFIX) for item in failed):
-            return 1
-        return 3 if failed else 0
 
 
 def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:
@@ -215,7 +159,7 @@ def _finish(
     order = {source.name: index for index, source in enumerate(files)}
 
     def key(item: Finding) -> tuple[int, str, int, int, str, str]:
-        return (order.get(item.file, len(order)), item.file, item.line, item.column, item.rule, item.message)
+        return order_key(order, item)
 
     count = sum(1 for entry in accounts.raw if entry.section != "users")
     return Result(files, tuple(sorted(active, key=key)), count, tuple(sorted(suppressed, key=key)))

@@ -1,4 +1,4 @@
-"""Reporters turn a :class:`~validator.engine.Result` into text; they return strings and never print."""
+"""Reporters turn a :class:`~validator.outcome.Result` into text; they return strings and never print."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from validator.sanitize import one_line
 
 if TYPE_CHECKING:
-    from validator.engine import Result
+    from validator.outcome import Result
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from validator.reporters import plain
 from validator.reporters.sarif import relative_path
 
 if TYPE_CHECKING:
-    from validator.engine import Result
+    from validator.outcome import Result
     from validator.reporters import ReportOptions
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}

@@ -13,7 +13,7 @@ from validator.finding import Finding
 from validator.reporters import json_text
 
 if TYPE_CHECKING:
-    from validator.engine import Result
+    from validator.outcome import Result
     from validator.reporters import ReportOptions
 
 

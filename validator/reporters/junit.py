@@ -34,8 +34,8 @@ from validator.model import CONTROL_CHARACTERS
 from validator.sanitize import has_control, report_line
 
 if TYPE_CHECKING:
-    from validator.engine import Result
     from validator.loader import SourceFile
+    from validator.outcome import Result
     from validator.reporters import ReportOptions
 
 SECTIONS = ("smtp", "imap")

@@ -31,12 +31,13 @@ from urllib.parse import quote
 from validator import __version__
 from validator.finding import Finding, Location, Severity
 from validator.loader import LINE_BREAKS
+from validator.outcome import order_key
 from validator.reporters import SECRET_VALUE, json_text, plain
 from validator.rules import RULES
 
 if TYPE_CHECKING:
-    from validator.engine import Result
     from validator.loader import SourceFile
+    from validator.outcome import Result
     from validator.reporters import ReportOptions
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -72,7 +73,7 @@ def render(result: Result, options: ReportOptions) -> str:
     order = {source.name: position for position, source in enumerate(result.files)}
     everything = sorted(
         (*result.findings, *result.suppressed),
-        key=lambda item: (order.get(item.file, len(order)), item.file, item.line, item.column, item.rule, item.message),
+        key=lambda item: order_key(order, item),
     )
     numbers = _occurrences(everything, artifacts)
     kept = _kept(everything)

@@ -22,9 +22,9 @@ from validator.reporters.sarif import MAX_RESULTS
 from validator.sanitize import REPLACEMENT, report_line
 
 if TYPE_CHECKING:
-    from validator.engine import Result
     from validator.live.result import LiveResult
     from validator.loader import SourceFile
+    from validator.outcome import Result
     from validator.reporters import ReportOptions
 
 _BREAKS = LINE_BREAKS
