@@ -25,7 +25,6 @@ from validator.trust import DEFAULT_MAX_CHECKS
 if TYPE_CHECKING:
     from validator.config import Config
     from validator.engine import CheckOptions
-    from validator.model import AccountSet
     from validator.outcome import Result
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_INTERNAL = 0, 1, 2, 130, 70
@@ -374,19 +373,20 @@ def diff_command(
     set; an old side with static errors is compared as far as it could be read (the errors are shown).
     Exit codes: 0 no change, 1 changes, 2 error (static errors on the new side, which are shown).
     """
-    from validator import diff, export
+    from validator import diff, engine, export
     from validator.reporters import ReportOptions, render
 
     config = _config(config_file, no_config)
     documents = []
     for role, spec in (("old", old), ("new", new)):  # both sides are checked, so the errors of each are shown
-        result, accounts = _side(spec, paths, config)
+        result, accounts = engine.load_side(spec, paths, config)
+        flaw = engine.unfit(result, accounts)
         if not result.files:
             click.echo(f"mailcfg diff: {spec} has no account files; compared against an empty set", err=True)
-        elif result.summary.errors or accounts.flawed:  # suppressed schema errors still leave entries incomplete
+        elif flaw is not None:
             click.echo(render("text", result, ReportOptions()), nl=False, err=True)
             if role == "new":
-                what = "static errors (shown above)" if result.summary.errors else (
+                what = "static errors (shown above)" if flaw == "errors" else (
                     "entries that fail the schema (their findings are suppressed by the configuration)"
                 )
                 raise UsageError(f"{spec} has {what}; fix them before comparing")
@@ -401,22 +401,6 @@ def diff_command(
     renderer = {"text": diff.render_text, "markdown": diff.render_markdown, "json": diff.render_json}[fmt]
     _emit(renderer(changes), output)
     return EXIT_FINDINGS if changes.changed else EXIT_OK
-
-
-def _side(spec: str, paths: tuple[str, ...], config: Config) -> tuple[Result, AccountSet]:
-    """One side of a diff: a path on disk, or a git revision of the repository around the current directory."""
-    from validator import engine, gitfiles
-    from validator.loader import Limits
-
-    options = engine.CheckOptions(config=config)
-    if Path(spec).exists():
-        if paths:
-            raise UsageError("paths after OLD NEW restrict git revisions only; give the paths as OLD and NEW")
-        return engine.analyse(replace(options, paths=(spec,)))
-    if not gitfiles.is_revision(spec):
-        raise UsageError(f"{spec!r} is neither a path nor a git revision")
-    chosen = paths or engine.config_paths(config) or (engine.DEFAULT_PATH,)
-    return engine.analyse(options, gitfiles.load_revision(spec, tuple(chosen), Limits()))
 
 
 @cli.command(name="export")
@@ -444,11 +428,12 @@ def export_command(
     if fmt == "autoconfig" and out_dir is None:
         raise UsageError("--format autoconfig needs --out DIR")
     result, accounts = engine.analyse(engine.CheckOptions(paths=paths, config=_config(config_file, no_config)))
-    if result.summary.errors or accounts.flawed:
+    flaw = engine.unfit(result, accounts)
+    if flaw is not None:
         click.echo(render("text", result, ReportOptions()), nl=False, err=True)
         reason = (
             "the set has static errors"
-            if result.summary.errors
+            if flaw == "errors"
             else (
                 f"{len(accounts.flawed)} entries fail the schema (their findings are suppressed by the configuration)"
             )

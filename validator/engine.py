@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from validator import suppress
 from validator.config import Config
@@ -105,6 +105,31 @@ def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, 
         results, interrupted = tuple(stop.finished), True
     live_findings = [item for result in results for item in result.findings]
     return replace(_finish(options, files, findings + live_findings, accounts), live=results, interrupted=interrupted)
+
+
+def unfit(result: Result, accounts: AccountSet) -> Literal["errors", "flawed"] | None:
+    """Why a set may not be exported or be the new side of a diff: static ``errors``, or entries that failed
+    the schema although their findings are suppressed (``flawed``: such entries are incomplete, so a
+    suppressed error could silently drop credentials); None when it may."""
+    if result.summary.errors:
+        return "errors"
+    return "flawed" if accounts.flawed else None
+
+
+def load_side(spec: str, paths: tuple[str, ...], config: Config) -> tuple[Result, AccountSet]:
+    """One side of a diff: a path on disk, or a git revision of the repository around the current directory
+    (then ``paths``, the configuration's paths or ./accounts.yaml name the files in it)."""
+    from validator import gitfiles
+
+    options = CheckOptions(config=config)
+    if os.path.exists(spec):
+        if paths:
+            raise UsageError("paths after OLD NEW restrict git revisions only; give the paths as OLD and NEW")
+        return analyse(replace(options, paths=(spec,)))
+    if not gitfiles.is_revision(spec):
+        raise UsageError(f"{spec!r} is neither a path nor a git revision")
+    chosen = paths or config_paths(config) or (DEFAULT_PATH,)
+    return analyse(options, gitfiles.load_revision(spec, tuple(chosen), Limits()))
 
 
 def _static(
