@@ -9,6 +9,9 @@ anchor that is not defined before it, and a mapping used as a key. A file holdin
 not text: it is reported at line 1 and none of its content is shown, not even in a source line, since
 binary data may be anything (a process's environment, say).
 
+Emitted by the loader (`validator/loader.py`, `load_bytes`, `_binary`, `_Parser._parse`, `_Parser._events`,
+`_Parser._merge`, `_Parser._scalar_value`).
+
 Fails:
 
     smtp:

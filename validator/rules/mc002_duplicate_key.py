@@ -3,6 +3,8 @@
 YAML readers such as PyYAML silently keep the last value, so the first one is dead text that a reviewer
 may believe in. Both places are shown: the finding sits on the second key and names the first.
 
+Emitted by the loader (`validator/loader.py`, `_Parser._duplicate`).
+
 Fails:
 
     smtp:

@@ -5,6 +5,8 @@ becomes the octal number 309, `1_000` becomes 1000 and `1:30` the sexagesimal 90
 the same way the application will and warns, so `encryption: off` is not mistaken for a string. For
 values under a password key the message does not repeat the text.
 
+Emitted by the loader (`validator/loader.py`, `_Parser._scalar_value`).
+
 Fails:
 
     smtp:

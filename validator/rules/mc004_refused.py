@@ -13,6 +13,9 @@ file (FIFO, socket, device) and anything under /proc, /sys or /dev, where files 
 (`/proc/self/environ` holds the job's secrets). The finding is at line 1 of the link or file; the
 target is not shown.
 
+Emitted by the loader (`validator/loader.py`, `_refused`, `_refused_size`, `_Parser._parse`, `_Parser._events`,
+`_Parser._add`, `_unsupported_tag`).
+
 Fails:
 
     a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]

@@ -8,6 +8,10 @@ A `paths` entry must stay inside the configuration file's folder: an absolute pa
 with `..`, or one leading out through a symlink is reported at the entry and not read (in a pull-request
 check the file comes from the pull request, and such a path could show any file of the machine).
 
+Emitted by the configuration reader (`validator/config.py`, `replace_rule`, `_from_toml`, `_build`, `_convert`,
+`_paths`); the warning that the configuration suppresses plaintext secrets (MC301) comes from the
+suppression layer (`validator/suppress.py`, `_reported_secrets`).
+
 Fails:
 
     # .mailcfg.yaml

@@ -5,6 +5,8 @@ rules' findings on that line. When the finding goes away, the comment stays behi
 swallow a future, unrelated finding; this note asks for it to be cleaned up. A comment naming a rule id
 that does not exist is reported here too.
 
+Emitted by the suppression layer (`validator/suppress.py`, `apply`).
+
 Fails (reported as info):
 
     imap:

@@ -4,6 +4,8 @@ smtp entries need `id`, `host` and `encryption`; imap accounts need `id`, `scope
 `encryption`, `outgoing` and `credentials`; credentials need `username` and `password`. The finding sits
 on the mapping that lacks the key.
 
+Emitted by the schema stage (`validator/schema.py`, `_findings`).
+
 Fails:
 
     smtp:

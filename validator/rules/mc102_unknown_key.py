@@ -8,6 +8,8 @@ masked in the source line shown. A password-like key of an account (`pass:`, `pw
 `credential:`, …) with a value is a plaintext secret too: masked, and MC301 as well. `password: {ENV: X}`
 is told that the key is `env`, in lower case.
 
+Emitted by the schema stage (`validator/schema.py`, `_findings`).
+
 Fails:
 
     imap:

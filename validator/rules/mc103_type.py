@@ -5,6 +5,8 @@ A quoted number (`port: "587"`) gets a hint to drop the quotes. `credentials` th
 (`credentials: "info:secret"`) are reported without describing the value, which is masked in the source
 line shown.
 
+Emitted by the schema stage (`validator/schema.py`, `_findings`).
+
 Fails:
 
     smtp:

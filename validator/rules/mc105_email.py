@@ -4,6 +4,9 @@ Checked for syntax only (no DNS lookups), with the email-validator library: one 
 part, a domain with a dot. Internationalised addresses are fine; display names (`Anna <a@example.com>`)
 are not, since the field holds the bare address. The hint gives the reason.
 
+Emitted by the schema stage (`validator/schema.py`, `_findings`); the address itself is checked by
+`email_problem` in `validator/formats.py`.
+
 Fails:
 
     imap:

@@ -5,6 +5,9 @@ port after a colon (`smtp.example.com:587`) is reported with a hint: the port ha
 `user:password@` (`imaps://info:secret@imap.example.com`, `info:secret@imap.example.com`) is masked in the
 message and in the source line shown.
 
+Emitted by the schema stage (`validator/schema.py`, `_findings`); the name itself is checked by
+`host_problem` in `validator/formats.py`.
+
 Fails:
 
     smtp:

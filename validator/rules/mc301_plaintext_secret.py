@@ -10,6 +10,10 @@ a `user:password@` (`url: imaps://info:secret@…`) under an unknown key of an a
 without a space after the colon, which YAML reads as text (of the value above it, or of a key); the hint
 says so. Never for a known key, nor inside an `{env: …}` reference.
 
+Emitted by the schema stage (`validator/schema.py`, `_findings`) and, for a `password:secret` without a
+space or a password a duplicate key overrides, by the loader (`validator/loader.py`, `_Parser._no_space`,
+`_Parser._duplicate`).
+
 Fails:
 
     credentials:

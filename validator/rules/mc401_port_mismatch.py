@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
+from validator.rules._common import contradicts
 
 if TYPE_CHECKING:
     from validator.model import AccountSet, Context
@@ -34,14 +35,6 @@ if TYPE_CHECKING:
 ID = "MC401"
 SEVERITY = Severity.ERROR
 TITLE = "port contradicts encryption"
-PLAIN_PORTS = frozenset({25, 587, 143})
-TLS_PORTS = frozenset({465, 993})
-
-
-def contradicts(port: int | None, encryption: str) -> bool:
-    if port is None:
-        return False
-    return port in PLAIN_PORTS if encryption == "ssl" else port in TLS_PORTS
 
 
 def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
-from validator.rules.mc401_port_mismatch import contradicts
+from validator.rules._common import contradicts, usual_ports
 
 if TYPE_CHECKING:
     from validator.model import AccountSet, Context
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 ID = "MC402"
 SEVERITY = Severity.INFO
 TITLE = "non-standard port for the encryption"
-STANDARD = {
-    "smtp": {"none": {25, 587}, "starttls": {25, 587}, "ssl": {465}},
-    "imap": {"none": {143}, "starttls": {143}, "ssl": {993}},
-}
 
 
 def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
@@ -46,9 +42,9 @@ def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
         for entry in entries:
             model = entry.model
             port, encryption = model.port, model.encryption
-            if port is None or contradicts(port, encryption) or port in STANDARD[kind][encryption]:
+            if port is None or contradicts(port, encryption) or port in usual_ports(kind, encryption):
                 continue
-            usual = " or ".join(map(str, sorted(STANDARD[kind][encryption])))
+            usual = " or ".join(map(str, sorted(usual_ports(kind, encryption))))
             yield entry.report(
                 ID,
                 SEVERITY,

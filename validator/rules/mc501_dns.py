@@ -3,6 +3,9 @@
 `mailcfg verify` looks the name up before connecting. A typo in `host`, a name that only exists in
 another network (VPN, internal DNS) or a missing DNS record all end here.
 
+Emitted by the live checks of `mailcfg verify`, for a failed `dns` stage (`validator/live/probe.py`,
+`STAGE_RULES`, `Probe.fail`).
+
 Fails:
 
     host: smtp.exmaple.com

@@ -11,6 +11,10 @@ sending nothing else; when the port answers it, the check fails here at once, wi
 `encryption: ssl`, instead of waiting out the deadline. A server that answers neither way is still
 reported as silent (MC502) at the deadline.
 
+Emitted by the live checks of `mailcfg verify`, for a failed `tls` stage (`validator/live/probe.py`,
+`STAGE_RULES`, `Probe.fail`), and for a plain-text mode on an implicit-TLS port (`validator/live/smtp.py`,
+`_greet`; `validator/live/imap.py`, `_refuse_implicit_tls_port`).
+
 Fails:
 
     port: 587

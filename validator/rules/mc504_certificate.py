@@ -4,6 +4,9 @@ Mail clients refuse such a server or teach users to click warnings away; either 
 certificate. A private CA can be trusted for the run with `--ca-file PEM`. A certificate for another name
 usually means `host` should be the name the certificate was issued for.
 
+Emitted by the live checks of `mailcfg verify`, for a failed `certificate` stage (`validator/live/probe.py`,
+`STAGE_RULES`, `Probe.fail`).
+
 Fails:
 
     host: 203.0.113.10            # certificate names mail.example.com

@@ -3,6 +3,9 @@
 mailcfg never continues without TLS: the next step would send the password in clear text. The server
 must offer STARTTLS on that port, or the account should use the implicit-TLS port with `encryption: ssl`.
 
+Emitted by the live checks of `mailcfg verify`, for a failed `starttls` stage (`validator/live/probe.py`,
+`STAGE_RULES`, `Probe.fail`).
+
 Fails:
 
     port: 25

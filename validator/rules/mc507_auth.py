@@ -4,6 +4,9 @@ mailcfg makes exactly one attempt with one mechanism (AUTH PLAIN when offered, w
 passwords, else LOGIN): a wrong password is never retried, so servers do not lock the account or delay
 the next attempts. The finding points at the credentials that were used.
 
+Emitted by the live checks of `mailcfg verify`, for a failed `auth` stage (`validator/live/probe.py`,
+`STAGE_RULES`, `Probe.fail`).
+
 Fails:
 
     credentials:

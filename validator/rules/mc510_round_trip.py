@@ -14,6 +14,9 @@ be compared, and the round trip runs. An alias that really delivers into the mai
 log in with the address itself if the server allows it, or leave that account out of `--round-trip`
 runs (`--only` the others).
 
+Emitted by the live checks of `mailcfg verify`, for a failed `round-trip` stage (`validator/live/probe.py`,
+`STAGE_RULES`, `Probe.fail`).
+
 Fails: an address the mail server does not deliver to.
 
     address: info@example.com

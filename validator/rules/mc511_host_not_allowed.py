@@ -12,6 +12,9 @@ pull request can change. A withheld check is not contacted at all (not even reso
 
 A `MAILCFG_ALLOW_*` line in an `--env-file` is reported here too (as a warning) and ignored.
 
+Emitted by the live checks' trust screen (`validator/live/policy.py`, `withheld`), and for a
+`MAILCFG_ALLOW_*` line in an `--env-file` by the engine (`validator/engine.py`, `env_file_trust`).
+
 Fails (with `--allow-host '*.example.com' --allow-env 'MAILCFG_*'`):
 
     host: mail.attacker.example.net

@@ -1,0 +1,45 @@
+"""Helpers shared by rule modules, so that no rule imports another.
+
+Not a rule: the registry lists its rules by module name, and this module defines no ``ID``.
+
+The port tables come from ``validator.model.DEFAULT_PORTS``, imported when first needed rather than at
+import time: the registry imports every rule module while the loader is being imported, and
+``validator.model`` imports the loader.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def usual_ports(kind: str, encryption: str) -> frozenset[int]:
+    """The usual ports of ``kind`` (smtp, imap) for ``encryption``.
+
+    For ``ssl`` the implicit-TLS port (SMTP 465, IMAP 993); for ``none`` and ``starttls`` every port of
+    ``kind`` that starts in plain text (SMTP 25 and 587, IMAP 143).
+    """
+    from validator.model import DEFAULT_PORTS
+
+    ports = DEFAULT_PORTS[kind]
+    if encryption == "ssl":
+        return frozenset({ports["ssl"]})
+    return frozenset(port for mode, port in ports.items() if mode != "ssl")
+
+
+@cache
+def _any_kind(encryption: str) -> frozenset[int]:
+    from validator.model import DEFAULT_PORTS
+
+    return frozenset(port for kind in DEFAULT_PORTS for port in usual_ports(kind, encryption))
+
+
+def contradicts(port: int | None, encryption: str) -> bool:
+    """Whether ``port`` speaks the other TLS mode than ``encryption``, for either protocol.
+
+    A plain-text port (25, 587, 143) with ``ssl``, an implicit-TLS port (465, 993) with ``starttls`` or
+    ``none``. An unset port never contradicts.
+    """
+    if port is None:
+        return False
+    return port in _any_kind("starttls") if encryption == "ssl" else port in _any_kind("ssl")
