@@ -114,7 +114,7 @@ def position_problem(line: object, column: object, lines: list[str]) -> str | No
 def check_findings(findings: Iterable[Any], raw: bytes, name: str | None = None) -> None:
     """Raise InvariantError unless every finding has a known rule and a position inside ``raw``."""
     from validator.finding import Severity
-    from validator.rules import RULES
+    from validator.registry import RULES
 
     lines = file_lines(raw)
     for item in findings:

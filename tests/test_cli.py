@@ -12,7 +12,7 @@ import pytest
 from conftest import VALID
 
 from validator import __version__
-from validator.rules import RULES
+from validator.registry import RULES
 
 Cli = Callable[..., tuple[int, str, str]]
 

@@ -36,7 +36,7 @@ from validator import engine, loader, model, schema
 from validator.cli import main
 from validator.finding import Finding, Severity
 from validator.formats import email_problem
-from validator.rules import RULES
+from validator.registry import RULES
 
 # The line breaks libyaml counts (and the text report splits on), so positions are judged as they are made.
 BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")

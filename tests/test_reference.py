@@ -16,8 +16,8 @@ from validator import cli as cli_module
 from validator.engine import Result
 from validator.finding import Finding, Location, Severity
 from validator.live.result import LiveResult
+from validator.registry import RULES
 from validator.reporters import ReportOptions, render
-from validator.rules import RULES
 
 Cli = Callable[..., tuple[int, str, str]]
 

@@ -18,10 +18,10 @@ from validator import __version__, engine
 from validator.finding import Finding, Location, Severity, Suppression
 from validator.live.result import LiveResult
 from validator.loader import SourceFile
+from validator.registry import RULES
 from validator.reporters import ReportOptions, render
 from validator.reporters import sarif as sarif_reporter
 from validator.reporters.sarif import MAX_RESULTS, token_end
-from validator.rules import RULES
 
 Cli = Callable[..., tuple[int, str, str]]
 

@@ -13,7 +13,7 @@ from conftest import SPEC_SEVERITY, VALID, Check, only, where
 
 from validator import engine
 from validator.loader import Limits
-from validator.rules import RULES
+from validator.registry import RULES
 
 SMTP_HEAD = """\
 version: 1

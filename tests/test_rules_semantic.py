@@ -28,7 +28,7 @@ from conftest import VALID, Check, only, where
 
 from validator import engine
 from validator.errors import UsageError
-from validator.rules import RULES
+from validator.registry import RULES
 
 
 def edit(*changes: tuple[str, str], base: str = VALID) -> str:

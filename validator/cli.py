@@ -471,7 +471,7 @@ def schema() -> int:
 @cli.command()
 def rules() -> int:
     """List the rules: id, default severity, title."""
-    from validator.rules import RULES
+    from validator.registry import RULES
 
     for rule in RULES.values():
         click.echo(f"{rule.id}  {rule.severity.value:<7}  {rule.title}")
@@ -482,7 +482,7 @@ def rules() -> int:
 @click.argument("rule_id")
 def explain(rule_id: str) -> int:
     """Show the documentation of one rule (e.g. mailcfg explain MC201)."""
-    from validator.rules import RULES
+    from validator.registry import RULES
     from validator.suggest import did_you_mean
 
     rule = RULES.get(rule_id.strip().upper())

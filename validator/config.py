@@ -17,7 +17,7 @@ from typing import Any
 
 from validator.finding import Finding, Location, Severity
 from validator.limits import MAX_FILE_SIZE_MIB
-from validator.rules import finding, is_selector
+from validator.registry import finding, is_selector
 from validator.sanitize import one_line
 from validator.suggest import did_you_mean
 

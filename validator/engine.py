@@ -15,7 +15,7 @@ from validator.finding import Finding, Location, Severity
 from validator.live.result import VerifyOptions
 from validator.loader import Limits, SourceFile, discover, load_file
 from validator.outcome import Result, order_key
-from validator.rules import RULES, is_selector
+from validator.registry import RULES, is_selector
 
 if TYPE_CHECKING:
     from validator.model import AccountSet

@@ -23,7 +23,6 @@ from yaml import events as ev
 
 from validator.errors import PathError
 from validator.finding import Finding, Location, pointer_of
-from validator.rules import finding
 
 if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - depends on the PyYAML build
     raise ImportError("mailcfg needs PyYAML built with libyaml (yaml.CSafeLoader); reinstall PyYAML")
@@ -44,6 +43,17 @@ _DECIMAL_WITH_ZERO = re.compile(r"[-+]?0[0-9_]*[89][0-9_]*\Z")
 _AS_TEXT = frozenset({_STR, _TIMESTAMP, _VALUE, _YAML, _MERGE})
 _SCALAR_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, _VALUE, _YAML, _MERGE})
 _RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+def _finding(rule: str, message: str, location: Location, *, hint: str | None = None) -> Finding:
+    """A finding of ``rule`` at its registered severity.
+
+    The registry is imported here, when a finding is made, not with this module: the registry's types name the
+    account set, which is built on this module's documents (an import cycle otherwise).
+    """
+    from validator.registry import finding
+
+    return finding(rule, message, location, hint=hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +350,7 @@ def read_checked(real: str, status: os.stat_result, size: int) -> bytes:
 def _refused(source: SourceFile, why: str) -> SourceFile:
     source.complete = False
     source.findings.append(
-        finding(
+        _finding(
             "MC004",
             why,
             Location(source.name, 1, 1),
@@ -355,7 +365,7 @@ def _binary(source: SourceFile) -> SourceFile:
     # Located at 1:1, not at the NUL: in a file like /proc/self/environ even that offset is the length of a value.
     source.complete = False
     source.findings.append(
-        finding(
+        _finding(
             "MC001",
             "file holds a NUL byte: it is binary, not YAML text; its content is not shown",
             Location(source.name, 1, 1),
@@ -366,7 +376,7 @@ def _binary(source: SourceFile) -> SourceFile:
 
 
 def _refused_size(name: str, size: int, limits: Limits) -> Finding:
-    return finding(
+    return _finding(
         "MC004",
         f"file is {size / MiB:.1f} MiB, over the {limits.max_file_size / MiB:g} MiB limit",
         Location(name, 1, 1),
@@ -384,7 +394,7 @@ def load_bytes(raw: bytes, name: str, limits: Limits = Limits(), source: SourceF
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         source.complete = False
         source.findings.append(
-            finding(
+            _finding(
                 "MC001",
                 "file is UTF-16 encoded; mailcfg reads UTF-8",
                 Location(name, 1, 1),
@@ -399,7 +409,7 @@ def load_bytes(raw: bytes, name: str, limits: Limits = Limits(), source: SourceF
         line, column = _line_col(body[: error.start].decode("utf-8", "replace"))
         source.complete = False
         source.findings.append(
-            finding(
+            _finding(
                 "MC001",
                 f"file is not valid UTF-8 (byte 0x{body[error.start]:02x})",
                 Location(name, line, column),
@@ -411,7 +421,7 @@ def load_bytes(raw: bytes, name: str, limits: Limits = Limits(), source: SourceF
     _Parser(source, limits).run()
     if source.complete and not source.documents and not source.findings:
         source.findings.append(
-            finding(
+            _finding(
                 "MC005",
                 "file is empty: it holds no document with `version: 1`",
                 Location(name, 1, 1),
@@ -657,7 +667,7 @@ class _Parser:
     def _stopped(self, rule: str, message: str, line: int, column: int, hint: str | None) -> None:
         self.source.complete = False
         self.source.documents.clear()
-        self.findings.append(finding(rule, message, Location(self.source.name, line, column), hint=hint))
+        self.findings.append(_finding(rule, message, Location(self.source.name, line, column), hint=hint))
 
     def _location(self, line: int, column: int, path: tuple[object, ...]) -> Location:
         return Location(self.source.name, line + 1, column + 1, pointer_of(path))
@@ -846,7 +856,7 @@ class _Parser:
         if report and first is not None:
             number, column, word = first
             self.findings.append(
-                finding(
+                _finding(
                     "MC301",
                     f"plaintext {word} in the YAML: with no space after `{word}:` it is read as part of the text",
                     self._location(number, column, path),
@@ -915,7 +925,7 @@ class _Parser:
         path = frame.path if hidden else (*frame.path, key)
         shown = "key" if hidden else f"key {_show(key)}"
         self.findings.append(
-            finding(
+            _finding(
                 "MC002",
                 f"duplicate {shown} (first at line {first[0] + 1}, column {first[1] + 1}); "
                 "YAML readers keep only the last one",
@@ -927,7 +937,7 @@ class _Parser:
         if frame.key_sensitive and dropped is not None and not isinstance(dropped, (dict, list)):
             # The schema never sees the dropped value, but it still sits in the file for anyone to read.
             self.findings.append(
-                finding(
+                _finding(
                     "MC301",
                     "plaintext secret in the YAML (in a value a duplicate key overrides)",
                     self._location(first[2], first[3], path),
@@ -970,7 +980,7 @@ class _Parser:
             # Not the path of a value under a key that may be a secret: a JSON pointer would quote the key.
             hidden = frame is not None and (key or frame.hides_key(frame.key))
             path = (frame.path if hidden else frame.child_path()) if frame is not None else ()
-            self.findings.append(finding("MC003", surprise, self._location(line, column, path), hint=hint))
+            self.findings.append(_finding("MC003", surprise, self._location(line, column, path), hint=hint))
         return value
 
 

@@ -399,12 +399,14 @@ def _raw_id(item: Mapping[Any, Any]) -> str | None:
 
 
 def _refused(error: ValidationError, origin: Origin) -> Iterator[Finding]:
+    from validator.registry import finding  # at run time: the registry's types name this module's
+
     # Only the field path is used: pydantic's messages may quote the input, which may be a secret.
     label = f"{origin.path[0]} entry #{int(str(origin.path[1])) + 1}"
     for problem in error.errors(include_input=False, include_url=False):
         path = tuple(problem["loc"])
         name = one_line(str(path[-1])) if path else "entry"
-        yield Finding("MC104", Severity.ERROR, f"'{name}' of {label} is not allowed", origin.at(*path))
+        yield finding("MC104", f"'{name}' of {label} is not allowed", origin.at(*path))
 
 
 def schema_json(schema: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from validator.loader import (
     secret_key,
     userinfo,
 )
-from validator.rules import finding
+from validator.registry import finding
 from validator.sanitize import has_control, one_line
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from validator.finding import Finding, Location, Severity, Suppression
-from validator.rules import RULES, finding
+from validator.registry import RULES, finding
 
 _BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 # `# mailcfg: ignore[MC403, MC402] reason`; the `#` must start a comment (line start or after blank).

@@ -6,11 +6,14 @@
 - `--round-trip` with an `address` that is not the mailbox logged in to: the probe message used to be delivered
   into that other mailbox and left there. Now the round trip is refused before anything is sent (MC510).
 - MC306 names the `--env-file` that was given, so "pass --env-file" is not the advice to someone who did.
+- A host name that does not resolve is MC501 at `host`, for SMTP and IMAP alike.
 """
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,6 +143,36 @@ def test_round_trip_address_differing_only_in_case_is_the_same_mailbox(fresh_mai
 )
 def test_other_mailbox(address: str, username: str, other: bool) -> None:
     assert other_mailbox(address, username) is other
+
+
+# ----------------------------------------------------------------------------------------------- host name
+
+NOWHERE = "mail.nowhere.invalid"
+
+
+def test_a_host_name_that_does_not_resolve_is_mc501_at_host(
+        fresh_mail_servers: MailServers, verify: Verify, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SMTP resolves in the event loop, IMAP in a worker thread; either way a name the resolver does not know
+    fails the dns stage, before any connection, as MC501 at the entry's `host`. The resolver is the test's: a
+    `.invalid` name never resolves, but a machine without DNS could take its time to say so."""
+    servers = fresh_mail_servers
+    resolve = socket.getaddrinfo
+
+    def resolver(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == NOWHERE:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    run = verify(smtp=[servers.smtp_entry(host=NOWHERE)], imap=[servers.imap_entry(INFO, host=NOWHERE)])
+    assert run.code == 3, run.explain()
+    found = sorted((f["rule"], f["severity"], f["pointer"], f["account"]) for f in run.findings())
+    assert found == [("MC501", "error", "/imap/0/host", "info"), ("MC501", "error", "/smtp/0/host", "outgoing")], found
+    for finding in run.findings():
+        assert "does not resolve" in finding["message"], finding
+    for account, protocol in (("outgoing", "smtp"), ("info", "imap")):
+        result = run.live(account, protocol)
+        assert (result["status"], result["stage"]) == ("failed", "dns"), result
 
 
 # ----------------------------------------------------------------------------------------------- MC306

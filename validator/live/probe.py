@@ -28,6 +28,7 @@ from urllib.parse import quote, quote_plus
 from validator.finding import Finding, Severity
 from validator.live.plan import Check
 from validator.live.result import FAILED, OK, SKIPPED, WARNING, LiveResult, Stage
+from validator.registry import RULES
 from validator.sanitize import LIMIT, has_control, one_line
 
 # The rule a stage's failure is reported under (timeouts included).
@@ -45,7 +46,6 @@ STAGE_RULES = {
     "folders": "MC509",
     "round-trip": "MC510",
 }
-_WARNING_RULES = frozenset({"MC505"})
 MASK = "****"
 # Shorter passwords are guessable: text holding one is withheld, never masked (see the module docstring).
 SHORT = 8
@@ -219,7 +219,9 @@ class Probe:
         check = self.check
         entry = check.login.entry if login_entry and check.login is not None else check.entry
         path = at if at is not None else (("credentials",) if login_entry else ("host",))
-        if rule in _WARNING_RULES:
+        # A rule registered as a warning (MC505) stays one, whatever the stage made of it.
+        registered = RULES.get(rule)
+        if registered is not None and registered.severity is Severity.WARNING:
             severity = Severity.WARNING
         prefix = f"{check.protocol} {check.account}"
         if check.note:

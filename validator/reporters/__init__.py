@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from json import dumps  # not `import json`: the submodule `validator.reporters.json` would shadow it
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from validator.sanitize import one_line
 
@@ -25,17 +23,42 @@ class ReportOptions:
 
 def render(name: str, result: Result, options: ReportOptions) -> str:
     """The report called ``name`` (see :data:`FORMATS`)."""
-    return _reporter(name)(result, options)
+    return _reporter(name).render(result, options)
 
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
-def _reporter(name: str) -> Callable[[Result, ReportOptions], str]:
-    # Imported on demand: a run pays only for the formats it writes.
-    module = importlib.import_module(f"validator.reporters.{name}")
-    render_function: Callable[[Result, ReportOptions], str] = module.render
-    return render_function
+class Reporter(Protocol):
+    """A report format: a module of this package whose ``render`` returns the report (it never prints)."""
+
+    def render(self, result: Result, options: ReportOptions) -> str: ...
+
+
+def _reporter(name: str) -> Reporter:
+    # Imported on demand: a run pays only for the formats it writes. Each by its name, so that mypy checks
+    # every module against Reporter.
+    if name == "text":
+        from validator.reporters import text
+
+        return text
+    if name == "json":
+        from validator.reporters import json
+
+        return json
+    if name == "sarif":
+        from validator.reporters import sarif
+
+        return sarif
+    if name == "github":
+        from validator.reporters import github
+
+        return github
+    if name == "junit":
+        from validator.reporters import junit
+
+        return junit
+    raise ValueError(f"no report format {name!r}; the formats are {', '.join(FORMATS)}")
 
 
 # Defence in depth for lines the loader never turned into values (a syntax error on a password line):

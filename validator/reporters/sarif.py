@@ -32,8 +32,8 @@ from validator import __version__
 from validator.finding import Finding, Location, Severity
 from validator.loader import LINE_BREAKS
 from validator.outcome import order_key
+from validator.registry import RULES
 from validator.reporters import SECRET_VALUE, json_text, plain
-from validator.rules import RULES
 
 if TYPE_CHECKING:
     from validator.loader import SourceFile
