@@ -1,15 +1,14 @@
 """Helpers shared by rule modules, so that no rule imports another.
 
-Not a rule: the registry lists its rules by module name, and this module defines no ``ID``.
-
-The port tables come from ``validator.model.DEFAULT_PORTS``, imported when first needed rather than at
-import time: the registry imports every rule module while the loader is being imported, and
-``validator.model`` imports the loader.
+Not a rule: it defines no ``ID``, and the registry does not list it. The port tables come from
+``validator.model.DEFAULT_PORTS``, so that the rules and the live checks agree on them.
 """
 
 from __future__ import annotations
 
 from functools import cache
+
+from validator.model import DEFAULT_PORTS
 
 
 @cache
@@ -19,8 +18,6 @@ def usual_ports(kind: str, encryption: str) -> frozenset[int]:
     For ``ssl`` the implicit-TLS port (SMTP 465, IMAP 993); for ``none`` and ``starttls`` every port of
     ``kind`` that starts in plain text (SMTP 25 and 587, IMAP 143).
     """
-    from validator.model import DEFAULT_PORTS
-
     ports = DEFAULT_PORTS[kind]
     if encryption == "ssl":
         return frozenset({ports["ssl"]})
@@ -29,8 +26,6 @@ def usual_ports(kind: str, encryption: str) -> frozenset[int]:
 
 @cache
 def _any_kind(encryption: str) -> frozenset[int]:
-    from validator.model import DEFAULT_PORTS
-
     return frozenset(port for kind in DEFAULT_PORTS for port in usual_ports(kind, encryption))
 
 

@@ -13,6 +13,9 @@ SMTP and IMAP commands (where a line break ends a command and starts another), t
 sequence rewrites what is shown) and CI logs (where a line starting with `::` is a workflow command). The
 finding names the character by its code point and never repeats the value.
 
+Emitted by the schema stage (`validator/schema.py`, `_findings`, `_pattern_findings`); a value the schema passes
+but the model refuses is reported here too (`validator/model.py`, `_refused`).
+
 Fails:
 
     smtp:

@@ -2,6 +2,9 @@
 
 A warning while there is time to renew; it becomes MC504 once the certificate has expired.
 
+Emitted by the live checks of `mailcfg verify`, in the `certificate` stage (`validator/live/probe.py`,
+`certificate_stage`).
+
 Fails (as a warning): a certificate valid for 5 more days.
 
 Passes: a certificate valid for months.
