@@ -12,35 +12,7 @@ import pytest
 from validator import engine
 from validator.cli import main
 from validator.finding import Finding
-
-# A valid base set; rule tests append or alter a few lines of it.
-VALID = textwrap.dedent(
-    """\
-    version: 1
-    users:
-      - id: anna
-    smtp:
-      - id: outgoing
-        host: smtp.example.com
-        encryption: starttls
-        test_recipient: it@example.com
-        credentials:
-          username: mailer@example.com
-          password: {env: SMTP_PASSWORD}
-          contact: IT desk
-    imap:
-      - id: info
-        scope: system
-        address: info@example.com
-        host: imap.example.com
-        encryption: ssl
-        outgoing: outgoing
-        credentials:
-          username: info@example.com
-          password: {env: IMAP_INFO_PASSWORD}
-          contact: IT desk
-    """
-)
+from validator.outcome import Result
 
 # Default severities of the account rules (MC001-MC005, MC101-MC405) in docs/reference.md's rules table.
 SPEC_SEVERITY = {
@@ -74,14 +46,14 @@ SPEC_SEVERITY = {
     "MC405": "warning",
 }
 
-Check = Callable[..., engine.Result]
+Check = Callable[..., Result]
 
 
 @pytest.fixture
 def check(tmp_path: Path) -> Check:
     """``check(source, name="accounts.yaml", **CheckOptions fields) -> Result`` for one YAML text."""
 
-    def run(source: str, name: str = "accounts.yaml", **options: Any) -> engine.Result:
+    def run(source: str, name: str = "accounts.yaml", **options: Any) -> Result:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(source), encoding="utf-8")
@@ -90,14 +62,14 @@ def check(tmp_path: Path) -> Check:
     return run
 
 
-def only(result: engine.Result, rule: str) -> list[Finding]:
+def only(result: Result, rule: str) -> list[Finding]:
     """The findings of one rule."""
     return [item for item in result.findings if item.rule == rule]
 
 
-def where(result: engine.Result, rule: str) -> list[tuple[str, int, int]]:
+def where(result: Result, rule: str) -> list[tuple[str, int, int]]:
     """(severity, line, column) of each finding of ``rule``."""
-    return [(item.severity.value, item.line, item.column) for item in only(result, rule)]  # type: ignore[misc]
+    return [(item.severity.value, item.line, item.column) for item in only(result, rule)]
 
 
 @pytest.fixture

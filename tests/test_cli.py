@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import VALID
+from builders import VALID
 
 from validator import __version__
 from validator.registry import RULES

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import VALID
+from builders import VALID, edit, imap_entry
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -39,39 +39,14 @@ FORMATS = ("text", "markdown", "json")
 GIT = ("git", "-c", "user.name=t", "-c", "user.email=t@example.test", "-c", "commit.gpgsign=false")
 CANARY = "Canary-Secret-7f3a9c"
 
-# VALID (conftest: users anna, smtp outgoing, imap info) plus a personal mailbox.
-BASE = VALID + (
-    "  - id: anna-mail\n"
-    "    scope: user\n"
-    "    user: anna\n"
-    "    address: anna@example.com\n"
-    "    host: imap.example.com\n"
-    "    encryption: ssl\n"
-    "    outgoing: outgoing\n"
-    "    credentials:\n"
-    "      username: anna@example.com\n"
-    "      password: {env: IMAP_ANNA_PASSWORD}\n"
-    "      contact: Anna\n"
-)
-SUPPORT = (
-    "  - id: support\n"
-    "    scope: system\n"
-    "    address: support@example.com\n"
-    "    host: imap.example.com\n"
-    "    encryption: ssl\n"
-    "    outgoing: outgoing\n"
-    "    credentials:\n"
-    "      username: support@example.com\n"
-    "      password: {env: IMAP_SUPPORT_PASSWORD}\n"
-    "      contact: IT desk\n"
+# VALID (tests/builders.py: users anna, smtp outgoing, imap info) plus a personal mailbox.
+BASE = VALID + imap_entry(contact="Anna")
+# A second shared mailbox.
+SUPPORT = imap_entry(
+    id="support", scope="system", user=None, address="support@example.com", password="IMAP_SUPPORT_PASSWORD"
 )
 # BASE with the smtp entry's encryption set to the ambiguous `tls`: one MC104 error.
 BROKEN = BASE.replace("    encryption: starttls\n", "    encryption: tls\n", 1)
-
-
-def _replace(text: str, old: str, new: str) -> str:
-    assert old in text, old
-    return text.replace(old, new)
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -186,21 +161,22 @@ def test_reordering_and_formatting_only_is_no_change(cli: Cli, tmp_path: Path) -
 
 
 def test_defaults_written_or_left_out_is_no_change(cli: Cli, tmp_path: Path) -> None:
-    explicit = _replace(
-        BASE, "    encryption: starttls\n", "    port: 587\n    encryption: starttls\n    authentication: required\n"
+    explicit = edit(
+        ("    encryption: starttls\n", "    port: 587\n    encryption: starttls\n    authentication: required\n"),
+        base=BASE,
     )
-    explicit = _replace(explicit, "    encryption: ssl\n", "    port: 993\n    encryption: ssl\n")
-    explicit = _replace(
-        explicit,
-        "    outgoing: outgoing\n",
-        "    outgoing: outgoing\n    sent_folder: Sent\n    allow_insecure: false\n",
+    explicit = edit(("    encryption: ssl\n", "    port: 993\n    encryption: ssl\n"), base=explicit, every=True)
+    explicit = edit(
+        ("    outgoing: outgoing\n", "    outgoing: outgoing\n    sent_folder: Sent\n    allow_insecure: false\n"),
+        base=explicit,
+        every=True,
     )
     assert explicit.count("port:") == 3
     old, new = pair(tmp_path, BASE, explicit)
     assert cli("diff", old, new) == (0, "no changes to the account set\n", "")
     assert cli("diff", new, old)[0] == 0
     # Control: a port that is not the default is a change, shown against the default it replaces.
-    _, other = pair(tmp_path, BASE, _replace(explicit, "port: 587", "port: 2587"))
+    _, other = pair(tmp_path, BASE, edit(("port: 587", "port: 2587"), base=explicit))
     code, document = as_json(cli, old, other)
     assert code == 1
     assert fields(document, "smtp", "outgoing") == [("port", 587, 2587)]
@@ -219,7 +195,7 @@ def test_added_and_removed(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_changed_field_by_field_with_the_effect_on_references(cli: Cli, tmp_path: Path) -> None:
-    new_text = _replace(BASE, "    encryption: starttls\n", "    port: 465\n    encryption: ssl\n")
+    new_text = edit(("    encryption: starttls\n", "    port: 465\n    encryption: ssl\n"), base=BASE)
     old, new = pair(tmp_path, BASE, new_text)
     code, out, err = cli("diff", old, new)
     assert (code, err) == (1, "")
@@ -244,8 +220,9 @@ def test_an_imap_account_moved_to_another_smtp_entry(cli: Cli, tmp_path: Path) -
         "  - id: bulk\n    host: bulk.example.com\n    encryption: ssl\n    test_recipient: it@example.com\n"
         "    authentication: none\n"
     )
-    old_text = _replace(BASE, "imap:\n", second + "imap:\n")
-    new_text = _replace(old_text, "    outgoing: outgoing\n", "    outgoing: bulk\n")  # both imap accounts
+    old_text = edit(("imap:\n", second + "imap:\n"), base=BASE)
+    # both imap accounts
+    new_text = edit(("    outgoing: outgoing\n", "    outgoing: bulk\n"), base=old_text, every=True)
     old, new = pair(tmp_path, old_text, new_text)
     code, document = as_json(cli, old, new)
     assert code == 1
@@ -259,13 +236,13 @@ def test_an_imap_account_moved_to_another_smtp_entry(cli: Cli, tmp_path: Path) -
 
 
 def test_rename_is_detected_and_carries_its_field_changes(cli: Cli, tmp_path: Path) -> None:
-    new_text = _replace(BASE, "  - id: anna-mail\n", "  - id: anna-inbox\n")
+    new_text = edit(("  - id: anna-mail\n", "  - id: anna-inbox\n"), base=BASE)
     old, new = pair(tmp_path, BASE, new_text)
     code, out, _ = cli("diff", old, new)
     assert code == 1
     assert out == "imap anna-mail → anna-inbox: renamed\n1 account changed: 1 renamed\n"
     # The same mailbox under a new id with another Sent folder: still a rename, with the field change.
-    moved = _replace(new_text, "      contact: Anna\n", "      contact: Anna\n    sent_folder: Gesendet\n")
+    moved = edit(("      contact: Anna\n", "      contact: Anna\n    sent_folder: Gesendet\n"), base=new_text)
     _, new = pair(tmp_path, BASE, moved)
     code, document = as_json(cli, old, new)
     assert code == 1
@@ -275,8 +252,8 @@ def test_rename_is_detected_and_carries_its_field_changes(cli: Cli, tmp_path: Pa
 
 
 def test_renamed_smtp_entry_changes_references_but_not_the_server(cli: Cli, tmp_path: Path) -> None:
-    new_text = _replace(BASE, "  - id: outgoing\n", "  - id: mailout\n")
-    new_text = _replace(new_text, "    outgoing: outgoing\n", "    outgoing: mailout\n")
+    new_text = edit(("  - id: outgoing\n", "  - id: mailout\n"), base=BASE)
+    new_text = edit(("    outgoing: outgoing\n", "    outgoing: mailout\n"), base=new_text, every=True)
     old, new = pair(tmp_path, BASE, new_text)
     code, document = as_json(cli, old, new)
     assert code == 1
@@ -290,8 +267,8 @@ def test_renamed_smtp_entry_changes_references_but_not_the_server(cli: Cli, tmp_
 
 
 def test_a_different_mailbox_under_a_new_id_is_not_a_rename(cli: Cli, tmp_path: Path) -> None:
-    new_text = _replace(BASE, "  - id: anna-mail\n", "  - id: anna-private\n")
-    new_text = _replace(new_text, "    address: anna@example.com\n", "    address: anna.private@example.com\n")
+    new_text = edit(("  - id: anna-mail\n", "  - id: anna-private\n"), base=BASE)
+    new_text = edit(("    address: anna@example.com\n", "    address: anna.private@example.com\n"), base=new_text)
     old, new = pair(tmp_path, BASE, new_text)
     code, document = as_json(cli, old, new)
     assert code == 1
@@ -304,7 +281,7 @@ def test_secret_reference_change_shows_variable_names_only(
 ) -> None:
     monkeypatch.setenv("SMTP_PASSWORD", CANARY)
     monkeypatch.setenv("SMTP_PASSWORD_2", CANARY + "-2")
-    old, new = pair(tmp_path, BASE, _replace(BASE, "{env: SMTP_PASSWORD}", "{env: SMTP_PASSWORD_2}"))
+    old, new = pair(tmp_path, BASE, edit(("{env: SMTP_PASSWORD}", "{env: SMTP_PASSWORD_2}"), base=BASE))
     code, out, err = cli("diff", "--format", fmt, old, new)
     assert (code, err) == (1, "")
     assert CANARY not in out
@@ -354,7 +331,7 @@ def test_an_old_side_with_static_errors_is_compared_anyway(cli: Cli, tmp_path: P
 
 
 def test_both_sides_with_static_errors_show_both(cli: Cli, tmp_path: Path) -> None:
-    old, new = pair(tmp_path, BROKEN, _replace(BASE, "    address: anna@example.com\n", "    address: anna@\n"))
+    old, new = pair(tmp_path, BROKEN, edit(("    address: anna@example.com\n", "    address: anna@\n"), base=BASE))
     code, out, err = cli("diff", old, new)
     assert (code, out) == (2, "")
     assert f"{old}:7:17: error[MC104]" in err
@@ -366,7 +343,7 @@ def test_both_sides_with_static_errors_show_both(cli: Cli, tmp_path: Path) -> No
 
 def test_warnings_on_a_side_do_not_stop_the_diff(cli: Cli, tmp_path: Path) -> None:
     unused = "  - id: backup\n    host: backup.example.com\n    encryption: ssl\n    test_recipient: it@example.com\n"
-    old, new = pair(tmp_path, BASE, _replace(BASE, "imap:\n", unused + "    authentication: none\nimap:\n"))
+    old, new = pair(tmp_path, BASE, edit(("imap:\n", unused + "    authentication: none\nimap:\n"), base=BASE))
     assert cli("check", "--format", "json", new)[0] == 0  # warnings only (MC206, MC405)
     assert cli("diff", old, new) == (1, "smtp backup: added\n1 account changed: 1 added\n", "")
 
@@ -422,8 +399,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
 
 def test_git_revisions_add_remove_change_rename(cli: Cli, repo: Repo) -> None:
     base = repo.commit({"accounts/smtp.yaml": VALID, "notes/other.yaml": "not: an account file\n"})
-    changed = _replace(VALID + SUPPORT, "    encryption: starttls\n", "    port: 465\n    encryption: ssl\n")
-    changed = _replace(changed, "  - id: info\n", "  - id: info-box\n")
+    changed = edit(("    encryption: starttls\n", "    port: 465\n    encryption: ssl\n"), base=VALID + SUPPORT)
+    changed = edit(("  - id: info\n", "  - id: info-box\n"), base=changed)
     head = repo.commit({"accounts/smtp.yaml": changed})
     repo.commit({"accounts/smtp.yaml": BASE})  # the working tree and HEAD differ from both commits compared
     repo.git("branch", "feature", head)
@@ -446,7 +423,7 @@ def test_git_revisions_add_remove_change_rename(cli: Cli, repo: Repo) -> None:
 
 def test_git_reordering_only_is_no_change(cli: Cli, repo: Repo) -> None:
     repo.commit({"accounts/accounts.yaml": BASE})
-    split_users, rest = "version: 1\nusers:\n  - id: anna\n", _replace(BASE, "users:\n  - id: anna\n", "")
+    split_users, rest = "version: 1\nusers:\n  - id: anna\n", edit(("users:\n  - id: anna\n", ""), base=BASE)
     smtp_part, imap_part = rest.split("imap:\n")
     entries = imap_part.split("  - id: ")[1:]
     reordered = smtp_part + "imap:\n" + "".join("  - id: " + entry for entry in reversed(entries))
@@ -457,11 +434,11 @@ def test_git_reordering_only_is_no_change(cli: Cli, repo: Repo) -> None:
 def test_git_defaults_only_is_no_change(cli: Cli, repo: Repo) -> None:
     repo.commit({"accounts.yaml": BASE})
     repo.commit(
-        {"accounts.yaml": _replace(BASE, "    encryption: starttls\n", "    port: 587\n    encryption: starttls\n")}
+        {"accounts.yaml": edit(("    encryption: starttls\n", "    port: 587\n    encryption: starttls\n"), base=BASE)}
     )
     assert cli("diff", "HEAD~1", "HEAD") == (0, "no changes to the account set\n", "")  # default path accounts.yaml
     repo.commit(
-        {"accounts.yaml": _replace(BASE, "    encryption: starttls\n", "    port: 25\n    encryption: starttls\n")}
+        {"accounts.yaml": edit(("    encryption: starttls\n", "    port: 25\n    encryption: starttls\n"), base=BASE)}
     )
     code, document = as_json(cli, "HEAD~1", "HEAD")
     assert code == 1
@@ -470,7 +447,7 @@ def test_git_defaults_only_is_no_change(cli: Cli, repo: Repo) -> None:
 
 def test_git_secret_reference_change(cli: Cli, repo: Repo) -> None:
     repo.commit({"accounts.yaml": BASE})
-    repo.commit({"accounts.yaml": _replace(BASE, "{env: IMAP_ANNA_PASSWORD}", "{env: IMAP_ANNA_PASSWORD_NEW}")})
+    repo.commit({"accounts.yaml": edit(("{env: IMAP_ANNA_PASSWORD}", "{env: IMAP_ANNA_PASSWORD_NEW}"), base=BASE)})
     code, out, err = cli("diff", "HEAD~1", "HEAD")
     assert (code, err) == (1, "")
     assert out == (
@@ -591,7 +568,7 @@ def test_no_secret_value_in_any_diff_output(
     for kind, secret in PLAINTEXT.items():
         text = (NEW / "accounts.yaml").read_text(encoding="utf-8")
         broken[kind] = write(
-            repo.path, f"broken-{kind}/accounts.yaml", _replace(text, "password: {env: SMTP_PASSWORD_2}", secret)
+            repo.path, f"broken-{kind}/accounts.yaml", edit(("password: {env: SMTP_PASSWORD_2}", secret), base=text)
         )
     repo.commit({})
     runs: list[tuple[str, ...]] = [("old", "new"), ("new", "old")]
@@ -618,7 +595,7 @@ def test_no_secret_value_in_any_diff_output(
 def test_no_secret_value_even_when_the_plaintext_error_is_switched_off(cli: Cli, tmp_path: Path) -> None:
     """A configuration that turns MC301 off does not make an incomplete side comparable, nor show its value."""
     write(tmp_path / "cwd", ".mailcfg.yaml", "severity:\n  MC301: off\n")
-    old, new = pair(tmp_path, BASE, _replace(BASE, "password: {env: SMTP_PASSWORD}", f"password: {CANARY}"))
+    old, new = pair(tmp_path, BASE, edit(("password: {env: SMTP_PASSWORD}", f"password: {CANARY}"), base=BASE))
     for fmt in FORMATS:
         code, out, err = cli("diff", "--format", fmt, old, new)
         assert code == 2, (fmt, err)
@@ -657,7 +634,7 @@ def test_pr_comment_workflow_validates(schema: str) -> None:
 
 def test_pr_comment_workflow_schema_check_is_real(tmp_path: Path) -> None:
     broken = write(
-        tmp_path, "pr-comment.yml", _replace(WORKFLOW.read_text(encoding="utf-8"), "    steps:\n", "    stepz:\n")
+        tmp_path, "pr-comment.yml", edit(("    steps:\n", "    stepz:\n"), base=WORKFLOW.read_text(encoding="utf-8"))
     )
     run = _check_jsonschema("vendor.github-workflows", broken)
     assert run.returncode == 1, run.stdout + run.stderr
@@ -713,7 +690,7 @@ def test_pr_comment_workflow_diff_step_writes_the_comment(repo: Repo) -> None:
     # The base branch moves on after the pull request branched off: the comment must not show that as
     # reverted by the pull request, so the step compares with the merge base.
     users = (OLD / "mailboxes.yaml").read_text(encoding="utf-8")
-    repo.commit({"accounts/mailboxes.yaml": _replace(users, "users:\n", "users:\n  - id: carla\n")})
+    repo.commit({"accounts/mailboxes.yaml": edit(("users:\n", "users:\n  - id: carla\n"), base=users)})
     repo.git("checkout", "-q", "-b", "feature", base)
     shutil.rmtree(repo.path / "accounts")
     shutil.copytree(NEW, repo.path / "accounts")

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -41,7 +42,7 @@ def test_console_script_and_module_agree() -> None:
     assert module.stdout == script.stdout == "mailcfg: 1 file, 4 accounts: no problems\n"
 
 
-def _variables(document: dict) -> set[str]:
+def _variables(document: dict[str, Any]) -> set[str]:
     entries = [*document.get("smtp", []), *document.get("imap", [])]
     return {entry["credentials"]["password"]["env"] for entry in entries if "credentials" in entry}
 

@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 import yaml
-from conftest import VALID
+from builders import VALID, imap_entry
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -276,22 +276,19 @@ SMTP = """\
 
 
 def imap(key: str, address: str, host: str, encryption: str, outgoing: str, username: str) -> str:
-    return textwrap.indent(
-        textwrap.dedent(
-            f"""\
-            - id: {key}
-              scope: system
-              address: {address}
-              host: {host}
-              encryption: {encryption}
-              outgoing: {outgoing}
-              credentials:
-                username: {username}
-                password: {{env: IMAP_{key.upper().replace("-", "_")}_PASSWORD}}
-                contact: IT
-            """
-        ),
-        "  ",
+    """A shared mailbox (scope system) whose password is in IMAP_<KEY>_PASSWORD."""
+    password = f"IMAP_{key.upper().replace('-', '_')}_PASSWORD"
+    return imap_entry(
+        id=key,
+        scope="system",
+        user=None,
+        address=address,
+        host=host,
+        encryption=encryption,
+        outgoing=outgoing,
+        password=password,
+        username=username,
+        contact="IT",
     )
 
 

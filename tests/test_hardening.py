@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import VALID
+from builders import VALID
 
 from validator import engine, loader
 
@@ -345,7 +345,7 @@ def test_dangling_symlink_in_a_directory_is_one_line_and_exit_2(tmp_path: Path) 
 def test_file_deleted_between_listing_and_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
     (tmp_path / "a.yaml").write_text(VALID, encoding="utf-8")
     (tmp_path / "b.yaml").write_text(VALID.replace("outgoing", "out2"), encoding="utf-8")
-    listed = engine.discover
+    listed = loader.discover
 
     def discover_then_delete(paths: Any) -> Any:
         found = listed(paths)

@@ -420,7 +420,7 @@ def _action_step(name: str) -> dict[str, Any]:
 
 
 def _run_action_step(
-    name: str, cwd: Path, bin_dir: Path, job_env: dict[str, str] | None = None, **inputs: str
+    name: str, cwd: Path, bin_dir: Path, job_env: dict[str, str] | None = None, /, **inputs: str
 ) -> subprocess.CompletedProcess[str]:
     """One step's script with the inputs mapped through its `env:`; `job_env` is what the job set before."""
     step = _action_step(name)
@@ -437,7 +437,7 @@ def _run_action_step(
 
 
 def _run_action(
-    cwd: Path, bin_dir: Path, job_env: dict[str, str] | None = None, **inputs: str
+    cwd: Path, bin_dir: Path, job_env: dict[str, str] | None = None, /, **inputs: str
 ) -> subprocess.CompletedProcess[str]:
     """The action's steps but the install, in order, stopping at the first that fails (as the runner does).
 
@@ -472,7 +472,8 @@ def recorder(tmp_path: Path) -> Path:
 
 def _trust(recorder: Path) -> dict[str, str]:
     """The MAILCFG_ALLOW_* variables the fake mailcfg saw."""
-    return json.loads((recorder / "trust.json").read_text(encoding="utf-8"))
+    trust: dict[str, str] = json.loads((recorder / "trust.json").read_text(encoding="utf-8"))
+    return trust
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The loader's edge cases (MC001-MC005): every finding at its exact 1-based line and column.
 
-Line numbers below refer to ``VALID`` (tests/conftest.py): line 6 is the smtp ``host``, 7 its
+Line numbers below refer to ``VALID`` (tests/builders.py): line 6 is the smtp ``host``, 7 its
 ``encryption``, 11 its ``password``, 14-23 the imap entry ``info``.
 """
 
@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import VALID, Check, only, where
+from builders import VALID
+from conftest import Check, only, where
 
 from validator import engine, loader
 from validator.errors import PathError
+from validator.outcome import Result
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -35,7 +37,7 @@ def replace_line(line: int, text: str, base: str = VALID) -> str:
     return "".join(lines)
 
 
-def run_bytes(tmp_path: Path, raw: bytes, name: str = "accounts.yaml", **options: object) -> engine.Result:
+def run_bytes(tmp_path: Path, raw: bytes, name: str = "accounts.yaml", **options: object) -> Result:
     path = tmp_path / name
     path.write_bytes(raw)
     return engine.run(engine.CheckOptions(paths=(str(path),), **options))  # type: ignore[arg-type]

@@ -45,7 +45,8 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-VALID = "version: 1\nusers:\n  - id: anna\n    name: Anna\n"
+# The smallest valid set, not tests/builders.py's VALID: these tests are about paths and configuration files.
+MINIMAL = "version: 1\nusers:\n  - id: anna\n    name: Anna\n"
 
 
 def test_a_directory_without_account_files_is_a_usage_error(in_tmp: Path,
@@ -66,7 +67,7 @@ def test_config_paths_to_a_folder_without_yaml_too(in_tmp: Path, capsys: pytest.
 
 
 def test_the_same_file_named_twice_is_read_once(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (in_tmp / "a.yaml").write_text(VALID, encoding="utf-8")
+    (in_tmp / "a.yaml").write_text(MINIMAL, encoding="utf-8")
     (in_tmp / "link.yaml").symlink_to("a.yaml")
     code, out, _ = run(capsys, "check", "--no-config", "a.yaml", "link.yaml", "./a.yaml")
     assert code == 0, out
@@ -77,7 +78,7 @@ def test_the_same_file_named_twice_is_read_once(in_tmp: Path, capsys: pytest.Cap
 def test_invalid_pyproject_toml_is_mc006_not_ignored(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A broken `[tool.mailcfg` header made the whole file invisible: `strict` and the rest silently lost."""
     (in_tmp / "pyproject.toml").write_text("[tool.mailcfg\nstrict = true\n", encoding="utf-8")
-    (in_tmp / "accounts.yaml").write_text(VALID, encoding="utf-8")
+    (in_tmp / "accounts.yaml").write_text(MINIMAL, encoding="utf-8")
     code, out, _ = run(capsys, "check", "--no-color")
     assert code == 1
     assert "pyproject.toml:1:14: error[MC006] configuration file: invalid TOML" in out
@@ -91,7 +92,7 @@ def test_max_file_size_out_of_range_in_a_config_file(in_tmp: Path, capsys: pytes
                                                       name: str, text: str) -> None:
     """It crashed with OverflowError (exit 70)."""
     (in_tmp / name).write_text(text, encoding="utf-8")
-    (in_tmp / "accounts.yaml").write_text(VALID, encoding="utf-8")
+    (in_tmp / "accounts.yaml").write_text(MINIMAL, encoding="utf-8")
     code, out, err = run(capsys, "check", "--no-color")
     assert code == 1, err
     assert "error[MC006] configuration file: 'max-file-size' must be a number of MiB from 1 to 16384" in out

@@ -20,6 +20,7 @@ from validator.cli import main
 from validator.finding import Finding, Location, Severity, Suppression
 from validator.live.result import LiveResult
 from validator.model import CONTROL_CHARACTERS
+from validator.outcome import Result
 from validator.reporters import ReportOptions, render
 from validator.reporters.github import job_summary
 from validator.sanitize import has_control
@@ -188,7 +189,7 @@ def test_github_run_prints_only_mailcfgs_own_commands(hostile: Path, capsys: pyt
 # ------------------------------------------------------------------------------ each reporter, one finding
 
 
-def hostile_result() -> engine.Result:
+def hostile_result() -> Result:
     """One finding and one live result quoting a hostile server, one suppressed finding quoting the YAML."""
     item = Finding(
         "MC507",
@@ -216,7 +217,7 @@ def hostile_result() -> engine.Result:
         message=f"rejected{SERVER_REPLY}",
         seconds=0.1,
     )
-    return engine.Result(files=(), findings=(item,), accounts=1, suppressed=(suppressed,), live=(live,))
+    return Result(files=(), findings=(item,), accounts=1, suppressed=(suppressed,), live=(live,))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -271,7 +272,7 @@ def test_text_report_has_one_line_per_piece() -> None:
 
 
 def test_step_summary_is_clean_markdown() -> None:
-    result = engine.Result(
+    result = Result(
         files=(),
         findings=(
             Finding("MC102", Severity.ERROR, f"key ![x](https://t.example/p.png){SERVER_REPLY}", Location("a", 1, 1)),
@@ -287,7 +288,7 @@ def test_step_summary_is_clean_markdown() -> None:
 def test_a_file_named_like_a_command_is_no_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     item = Finding("MC001", Severity.ERROR, "m", Location("::error file=x::pwned\x1b.yaml", 1, 1))
-    result = engine.Result(files=(), findings=(item,), accounts=0)
+    result = Result(files=(), findings=(item,), accounts=0)
     for fmt in FORMATS:
         assert_clean(render(fmt, result, ReportOptions()), fmt)
 

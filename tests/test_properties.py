@@ -36,6 +36,7 @@ from validator import engine, loader, model, schema
 from validator.cli import main
 from validator.finding import Finding, Severity
 from validator.formats import email_problem
+from validator.outcome import Result
 from validator.registry import RULES
 
 # The line breaks libyaml counts (and the text report splits on), so positions are judged as they are made.
@@ -79,7 +80,7 @@ def assert_findings_sane(findings: Any, files: dict[str, bytes]) -> None:
         assert problem is None, f"{problem}: {item}"
 
 
-def check_bytes(directory: Path, raw: bytes, name: str = "fuzzed.yaml") -> engine.Result:
+def check_bytes(directory: Path, raw: bytes, name: str = "fuzzed.yaml") -> Result:
     """The core on one file holding ``raw``; the invariants are asserted before returning."""
     path = directory / name
     path.write_bytes(raw)

@@ -9,13 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from conftest import SPEC_SEVERITY, VALID, Check
+from builders import VALID
+from conftest import SPEC_SEVERITY, Check
 from jsonschema import Draft202012Validator
 
 from validator import cli as cli_module
-from validator.engine import Result
 from validator.finding import Finding, Location, Severity
 from validator.live.result import LiveResult
+from validator.outcome import Result
 from validator.registry import RULES
 from validator.reporters import ReportOptions, render
 

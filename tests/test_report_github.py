@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import VALID
+from builders import VALID
 
 from validator import engine
 from validator.finding import Finding, Location, Severity
+from validator.outcome import Result
 from validator.reporters import ReportOptions, render
 from validator.reporters.github import MAX_ROWS, job_summary
 
@@ -46,8 +47,8 @@ def commands(output: str) -> list[tuple[str, dict[str, str], str]]:
     return [parse(line) for line in output.splitlines() if line.startswith("::")]
 
 
-def result_of(*findings: Finding) -> engine.Result:
-    return engine.Result(files=(), findings=findings, accounts=1)
+def result_of(*findings: Finding) -> Result:
+    return Result(files=(), findings=findings, accounts=1)
 
 
 def test_message_and_properties_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +126,7 @@ def test_job_summary_table() -> None:
         Finding("MC305", Severity.INFO, "no contact", Location("people.yaml", 10, 5)),
     )
     suppressed = (Finding("MC404", Severity.INFO, "no test", Location("people.yaml", 1, 1)),)
-    summary = job_summary(engine.Result(files=(), findings=findings, accounts=3, suppressed=suppressed))
+    summary = job_summary(Result(files=(), findings=findings, accounts=3, suppressed=suppressed))
     lines = summary.splitlines()
     assert lines[0] == "### mailcfg"
     assert "0 files, 3 accounts: 1 error, 1 warning, 1 info (1 suppressed)" in summary
@@ -140,7 +141,7 @@ def test_job_summary_table() -> None:
 
 
 def test_job_summary_of_a_clean_run_has_no_table() -> None:
-    summary = job_summary(engine.Result(files=(), findings=(), accounts=4))
+    summary = job_summary(Result(files=(), findings=(), accounts=4))
     assert "|" not in summary
     assert "0 errors, 0 warnings, 0 infos" in summary
 
@@ -149,7 +150,7 @@ def test_job_summary_is_capped() -> None:
     findings = tuple(
         Finding("MC305", Severity.INFO, f"n{index}", Location("a.yaml", index + 1, 1)) for index in range(MAX_ROWS + 5)
     )
-    summary = job_summary(engine.Result(files=(), findings=findings, accounts=1))
+    summary = job_summary(Result(files=(), findings=findings, accounts=1))
     assert sum(line.startswith("| MC305") for line in summary.splitlines()) == MAX_ROWS
     assert "and 5 more" in summary
 

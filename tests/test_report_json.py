@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import VALID
+from builders import VALID, imap_entry
 from jsonschema import Draft202012Validator
 
-from validator import __version__, engine
+from validator import __version__
 from validator.finding import Finding, Location, Severity
 from validator.live.result import LiveResult
+from validator.outcome import Result
 from validator.reporters import ReportOptions, render
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -68,26 +69,11 @@ def test_multi_file_failing_run(cli: Cli, tmp_path: Path) -> None:
     people.write_text(
         "version: 1\n"
         "imap:\n"
-        "  - id: anna-mail\n"
-        "    scope: user\n"
-        "    user: anna\n"
-        "    address: info@example.com\n"  # MC205 warning (also configured in shared.yaml), MC403 role address
-        "    host: imap.example.com\n"
-        "    encryption: ssl\n"
-        "    outgoing: outgoin\n"  # MC201 error, did you mean 'outgoing'
-        "    credentials:\n"
-        "      username: anna@example.com\n"
-        "      password: {env: IMAP_ANNA_PASSWORD}\n"  # MC305 info: no contact
-        "  - id: info\n"  # MC202 error: `info` is defined in shared.yaml
-        "    scope: system\n"
-        "    address: info2@example.com\n"
-        "    host: imap.example.com\n"
-        "    encryption: ssl\n"
-        "    outgoing: outgoing\n"
-        "    credentials:\n"
-        "      username: info2@example.com\n"
-        "      password: {env: IMAP_INFO2_PASSWORD}\n"
-        "      contact: IT desk\n",
+        # anna-mail on a role address: MC205 warning (also configured in shared.yaml), MC403;
+        # `outgoing: outgoin`: MC201 error, did you mean 'outgoing'; no contact: MC305 info
+        + imap_entry(address="info@example.com", username="anna@example.com", outgoing="outgoin", contact=None)
+        # MC202 error: `info` is defined in shared.yaml
+        + imap_entry(id="info", scope="system", user=None, address="info2@example.com", password="IMAP_INFO2_PASSWORD"),
         encoding="utf-8",
     )
     broken = tmp_path / "broken.yaml"
@@ -177,20 +163,20 @@ def test_the_report_schema_rejects_a_wrong_shape(cli: Cli) -> None:
 def test_an_interrupted_verify_says_so() -> None:
     """Ctrl-C during `verify`: `live` holds only the checks that finished, and the report must say so."""
     finished = LiveResult("outgoing", "smtp", "smtp.example.com", 587, "ok", "auth", "all stages passed", 0.4)
-    result = engine.Result(files=(), findings=(), accounts=2, live=(finished,), interrupted=True)
+    result = Result(files=(), findings=(), accounts=2, live=(finished,), interrupted=True)
     document = json.loads(render("json", result, ReportOptions()))
     assert VALIDATOR.is_valid(document)
     assert document["interrupted"] is True
     assert [item["account"] for item in document["live"]] == ["outgoing"]
     # Always present: a whole run says false, so a consumer need not guess from a missing key.
-    whole = json.loads(render("json", engine.Result(files=(), findings=(), accounts=2), ReportOptions()))
+    whole = json.loads(render("json", Result(files=(), findings=(), accounts=2), ReportOptions()))
     assert whole["interrupted"] is False
     assert list(document) == list(whole)
 
 
 def test_max_findings_zero_keeps_the_counts() -> None:
     error = Finding("MC201", Severity.ERROR, "no smtp entry 'outgoin'", Location("a.yaml", 9, 15, "/imap/0/outgoing"))
-    document = json.loads(render("json", engine.Result(files=(), findings=(error,), accounts=1).limited(0),
+    document = json.loads(render("json", Result(files=(), findings=(error,), accounts=1).limited(0),
                                  ReportOptions()))
     assert VALIDATOR.is_valid(document)
     assert document["findings"] == []

@@ -9,12 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import VALID
+from builders import ROLE_ACCOUNT, VALID, imap_entry
 from junitparser import Error, Failure, JUnitXml, TestCase, TestSuite
 
 from validator import engine
 from validator.finding import Finding, Location, Severity, Suppression
 from validator.live.result import LiveResult
+from validator.outcome import Result
 from validator.reporters import ReportOptions, render
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -22,40 +23,15 @@ Cli = Callable[..., tuple[int, str, str]]
 PEOPLE = (
     "version: 1\n"
     "imap:\n"
-    "  - id: anna-mail\n"  # an error (MC201), an info (MC305)
-    "    scope: user\n"
-    "    user: anna\n"
-    "    address: anna@example.com\n"
-    "    host: imap.example.com\n"
-    "    encryption: ssl\n"
-    "    outgoing: outgoin\n"
-    "    credentials:\n"
-    "      username: anna@example.com\n"
-    "      password: {env: IMAP_ANNA_PASSWORD}\n"
-    "  - id: office\n"  # only a warning: MC403, a role address with scope user
-    "    scope: user\n"
-    "    user: anna\n"
-    "    address: office@example.com\n"
-    "    host: imap.example.com\n"
-    "    encryption: ssl\n"
-    "    outgoing: outgoing\n"
-    "    credentials:\n"
-    "      username: office@example.com\n"
-    "      password: {env: IMAP_OFFICE_PASSWORD}\n"
-    "      contact: IT desk\n"
-    "---\n"
+    # an error (MC201), an info (MC305)
+    + imap_entry(outgoing="outgoin", contact=None)
+    # only a warning: MC403, a role address with scope user
+    + ROLE_ACCOUNT
+    + "---\n"
     "version: 1\n"
     "imap:\n"
-    "  - id: ben-mail\n"  # clean, in a second document of the same file
-    "    scope: system\n"
-    "    address: ben@example.com\n"
-    "    host: imap.example.com\n"
-    "    encryption: ssl\n"
-    "    outgoing: outgoing\n"
-    "    credentials:\n"
-    "      username: ben@example.com\n"
-    "      password: {env: IMAP_BEN_PASSWORD}\n"
-    "      contact: IT desk\n"
+    # clean, in a second document of the same file
+    + imap_entry(id="ben-mail", scope="system", user=None, address="ben@example.com", password="IMAP_BEN_PASSWORD")
 )
 
 
@@ -68,7 +44,7 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, ...]:
     return ("shared.yaml", "people.yaml", "empty.yaml")
 
 
-def parsed(result: engine.Result, *, strict: bool = False) -> JUnitXml:
+def parsed(result: Result, *, strict: bool = False) -> JUnitXml:
     text = render("junit", result, ReportOptions(strict=strict))
     assert_jenkins_shape(text)
     xml = JUnitXml.fromstring(text)
@@ -209,7 +185,7 @@ def test_suppressed_findings_are_listed_but_do_not_fail(tmp_path: Path) -> None:
 
 
 def test_findings_on_other_files_and_unlisted_accounts() -> None:
-    source = engine.Result(
+    source = Result(
         files=(),
         findings=(
             Finding("MC006", Severity.ERROR, "configuration file: unknown key", Location(".mailcfg.yaml", 2, 1)),
@@ -250,7 +226,7 @@ def test_any_text_yields_well_formed_xml() -> None:
     item = Finding(
         "MC102", Severity.ERROR, message + "\nsecond line", Location("a&b<c>.yaml", 1, 1), hint="try \x00 this"
     )
-    text = render("junit", engine.Result(files=(), findings=(item,), accounts=0), ReportOptions())
+    text = render("junit", Result(files=(), findings=(item,), accounts=0), ReportOptions())
     root = ET.fromstring(text.encode("utf-8"))
     assert root.tag == "testsuites"
     xml = JUnitXml.fromstring(text)
@@ -280,7 +256,7 @@ def test_cli_writes_junit_to_a_file(cli: Cli, files: tuple[str, ...]) -> None:
 def test_an_interrupted_verify_is_an_error() -> None:
     """Ctrl-C during `verify`: the report must not read as passed, and says how far the run got."""
     finished = LiveResult("outgoing", "smtp", "smtp.example.com", 587, "ok", "auth", "all stages passed", 0.4)
-    result = engine.Result(files=(), findings=(), accounts=2, live=(finished, finished, finished), interrupted=True)
+    result = Result(files=(), findings=(), accounts=2, live=(finished, finished, finished), interrupted=True)
     xml = parsed(result)
     assert_counts_consistent(xml)
     assert (xml.tests, xml.failures, xml.errors) == (1, 0, 1)
@@ -290,7 +266,7 @@ def test_an_interrupted_verify_is_an_error() -> None:
     assert isinstance(error, Error)
     assert error.message == "verify was interrupted; 3 checks had finished"
     assert error.type == "interrupted"
-    whole = parsed(engine.Result(files=(), findings=(), accounts=2, live=(finished,)))
+    whole = parsed(Result(files=(), findings=(), accounts=2, live=(finished,)))
     assert (whole.tests, whole.errors) == (0, 0)
 
 
@@ -339,8 +315,8 @@ def test_valid_against_junit_10_xsd(files: tuple[str, ...], tmp_path: Path) -> N
     hostile = Finding("MC102", Severity.ERROR, "<&> \x01 \ud800 ]]>", Location("a&b.yaml", 1, 1), hint="\x00")
     results = [
         engine.run(engine.CheckOptions(paths=files)),
-        engine.Result(files=(), findings=(hostile,), accounts=0),
-        engine.Result(files=(), findings=(), accounts=1, live=(finished,), interrupted=True),
+        Result(files=(), findings=(hostile,), accounts=0),
+        Result(files=(), findings=(), accounts=1, live=(finished,), interrupted=True),
     ]
     for result in results:
         for strict in (False, True):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import VALID
+from builders import VALID
 
-from validator import engine
 from validator.finding import Finding, Location, Severity, Suppression
 from validator.live.result import LiveResult
+from validator.outcome import Result
 from validator.reporters import ReportOptions, render
 from validator.reporters.sarif import MAX_RESULTS
 
@@ -19,12 +19,12 @@ ERROR = Finding("MC201", Severity.ERROR, "no smtp entry 'outgoin'", Location("a.
 FINISHED = LiveResult("outgoing", "smtp", "smtp.example.com", 587, "ok", "auth", "all stages passed", 0.4)
 
 
-def summary_line(result: engine.Result) -> str:
+def summary_line(result: Result) -> str:
     return render("text", result, ReportOptions()).splitlines()[-1]
 
 
 def test_max_findings_zero_still_states_the_counts() -> None:
-    result = engine.Result(files=(), findings=(ERROR,), accounts=1).limited(0)
+    result = Result(files=(), findings=(ERROR,), accounts=1).limited(0)
     assert result.findings == ()
     text = render("text", result, ReportOptions())
     assert "no problems" not in text
@@ -42,11 +42,11 @@ def test_cli_max_findings_zero_on_a_failing_run(cli: Cli, tmp_path: Path) -> Non
 
 
 def test_a_clean_run_says_no_problems() -> None:
-    assert summary_line(engine.Result(files=(), findings=(), accounts=2)) == "mailcfg: 0 files, 2 accounts: no problems"
+    assert summary_line(Result(files=(), findings=(), accounts=2)) == "mailcfg: 0 files, 2 accounts: no problems"
 
 
 def test_an_interrupted_run_never_says_no_problems() -> None:
-    result = engine.Result(files=(), findings=(), accounts=2, live=(FINISHED,), interrupted=True)
+    result = Result(files=(), findings=(), accounts=2, live=(FINISHED,), interrupted=True)
     line = summary_line(result)
     assert "no problems" not in line
     assert line == (
@@ -65,9 +65,9 @@ def many(count: int) -> tuple[Finding, ...]:
 def test_the_sarif_cap_is_said_before_the_summary() -> None:
     findings = many(MAX_RESULTS)
     suppressed = Finding("MC998", Severity.INFO, "s", Location("a.yaml", 1, 1), suppression=Suppression("cli"))
-    lines = render("text", engine.Result(files=(), findings=findings, accounts=1), ReportOptions()).splitlines()
+    lines = render("text", Result(files=(), findings=findings, accounts=1), ReportOptions()).splitlines()
     assert not any(line.startswith("SARIF:") for line in lines)  # exactly the limit: nothing left out
-    result = engine.Result(files=(), findings=findings, accounts=1, suppressed=(suppressed,))
+    result = Result(files=(), findings=findings, accounts=1, suppressed=(suppressed,))
     lines = render("text", result, ReportOptions()).splitlines()
     assert lines[-2] == (
         "SARIF: 25,001 results, 25,000 kept (GitHub code scanning takes at most 25,000 a run;"

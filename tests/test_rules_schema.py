@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SPEC_SEVERITY, VALID, Check, only, where
+from builders import VALID
+from conftest import SPEC_SEVERITY, Check, only, where
 
 from validator import engine
 from validator.loader import Limits
@@ -96,7 +97,9 @@ FIRES = [
 
 
 @pytest.mark.parametrize(("rule", "source", "line", "column"), FIRES)
-def test_rule_fires_at_the_right_place(check: Check, tmp_path: Path, rule: str, source: str, line: int, column: int):
+def test_rule_fires_at_the_right_place(
+    check: Check, tmp_path: Path, rule: str, source: str, line: int, column: int
+) -> None:
     result = check(source)
     found = only(result, rule)
     assert [(f.severity.value, f.file, f.line, f.column) for f in found] == [
@@ -105,17 +108,17 @@ def test_rule_fires_at_the_right_place(check: Check, tmp_path: Path, rule: str, 
     assert found[0].message
 
 
-def test_every_loader_and_schema_rule_has_a_firing_case():
+def test_every_loader_and_schema_rule_has_a_firing_case() -> None:
     covered = {param.values[0] for param in FIRES}
     assert covered == {rule for rule in SPEC_SEVERITY if rule < "MC2"}
 
 
-def test_registry_has_every_rule_of_the_spec_table_at_its_default_severity():
+def test_registry_has_every_rule_of_the_spec_table_at_its_default_severity() -> None:
     # rules added after the table (new ids) may exist; none of the table may be missing or changed
     assert {rule: RULES[rule].severity.value for rule in SPEC_SEVERITY if rule in RULES} == SPEC_SEVERITY
 
 
-def test_valid_base_set_is_clean(check: Check):
+def test_valid_base_set_is_clean(check: Check) -> None:
     result = check(VALID)
     assert result.findings == ()
     assert result.summary.accounts == 2
@@ -125,7 +128,7 @@ def test_valid_base_set_is_clean(check: Check):
 # ------------------------------------------------------------------------------------------- MC001
 
 
-def test_mc001_invalid_utf8_names_the_byte(check: Check, tmp_path: Path):
+def test_mc001_invalid_utf8_names_the_byte(check: Check, tmp_path: Path) -> None:
     path = tmp_path / "accounts.yaml"
     path.write_bytes(b"version: 1\nusers:\n  - id: Zo\xeb\n")
     result = engine.run(engine.CheckOptions(paths=(str(path),)))
@@ -133,7 +136,7 @@ def test_mc001_invalid_utf8_names_the_byte(check: Check, tmp_path: Path):
     assert "0xeb" in only(result, "MC001")[0].message
 
 
-def test_mc001_utf16_file(tmp_path: Path):
+def test_mc001_utf16_file(tmp_path: Path) -> None:
     path = tmp_path / "accounts.yaml"
     path.write_bytes(SMTP_HEAD.encode("utf-16"))
     result = engine.run(engine.CheckOptions(paths=(str(path),)))
@@ -141,7 +144,7 @@ def test_mc001_utf16_file(tmp_path: Path):
     assert "UTF-16" in only(result, "MC001")[0].message
 
 
-def test_mc001_invalid_utf8_after_a_bom_points_at_the_bad_byte(tmp_path: Path):
+def test_mc001_invalid_utf8_after_a_bom_points_at_the_bad_byte(tmp_path: Path) -> None:
     # The byte 0xe9 is on line 3 after "  - id: " (8 characters): column 9. The BOM is not a column.
     path = tmp_path / "accounts.yaml"
     path.write_bytes(b"\xef\xbb\xbfversion: 1\nusers:\n  - id: \xe9\n")
@@ -150,25 +153,25 @@ def test_mc001_invalid_utf8_after_a_bom_points_at_the_bad_byte(tmp_path: Path):
     assert "0xe9" in only(result, "MC001")[0].message
 
 
-def test_mc001_control_character_column_counts_characters(check: Check):
+def test_mc001_control_character_column_counts_characters(check: Check) -> None:
     # "  - name: Müller" is 16 characters; the forbidden U+0080 follows at column 17 of line 3.
     result = check("version: 1\nusers:\n  - name: Müller\x80\n")
     assert where(result, "MC001") == [("error", 3, 17)]
 
 
-def test_mc001_control_character_line_after_non_ascii_lines(check: Check):
+def test_mc001_control_character_line_after_non_ascii_lines(check: Check) -> None:
     # Multi-byte characters on earlier lines must not move the reported position further down the file.
     result = check("version: 1\nusers:\n  - name: Zoë Müller Ørsted Ñandú\n  - name: a\x80\n  - name: b\n")
     assert where(result, "MC001") == [("error", 4, 12)]
 
 
-def test_mc001_syntax_error_column_counts_characters(check: Check):
+def test_mc001_syntax_error_column_counts_characters(check: Check) -> None:
     # "    name: Zoë" is 13 characters; the stray ':' is at column 14.
     result = check("version: 1\nusers:\n  - id: anna\n    name: Zoë: x\n")
     assert where(result, "MC001") == [("error", 4, 14)]
 
 
-def test_mc001_syntax_error_in_one_file_keeps_the_others_checked(tmp_path: Path):
+def test_mc001_syntax_error_in_one_file_keeps_the_others_checked(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("version: 1\nsmtp:\n  - id: x\n   host: y\n", encoding="utf-8")
     (tmp_path / "b.yaml").write_text(SMTP_HEAD + "    port: 70000\n", encoding="utf-8")
     result = engine.run(engine.CheckOptions(paths=(str(tmp_path),)))
@@ -176,7 +179,7 @@ def test_mc001_syntax_error_in_one_file_keeps_the_others_checked(tmp_path: Path)
     assert [(f.file, f.line, f.column) for f in only(result, "MC104")] == [(str(tmp_path / "b.yaml"), 6, 11)]
 
 
-def test_mc001_passes_on_the_corrected_file(check: Check):
+def test_mc001_passes_on_the_corrected_file(check: Check) -> None:
     result = check(SMTP_HEAD)
     assert only(result, "MC001") == []
     assert result.files[0].complete
@@ -185,7 +188,7 @@ def test_mc001_passes_on_the_corrected_file(check: Check):
 # ------------------------------------------------------------------------------------------- MC002
 
 
-def test_mc002_names_the_first_key_and_keeps_the_last_value(check: Check):
+def test_mc002_names_the_first_key_and_keeps_the_last_value(check: Check) -> None:
     result = check(SMTP_HEAD + "    host: mail.example.com\n")
     [duplicate] = only(result, "MC002")
     assert "'host'" in duplicate.message
@@ -193,11 +196,11 @@ def test_mc002_names_the_first_key_and_keeps_the_last_value(check: Check):
     assert result.files[0].documents[0].data["smtp"][0]["host"] == "mail.example.com"
 
 
-def test_mc002_passes_without_duplicate(check: Check):
+def test_mc002_passes_without_duplicate(check: Check) -> None:
     assert only(check(SMTP_HEAD), "MC002") == []
 
 
-def test_mc002_in_a_flow_mapping(check: Check):
+def test_mc002_in_a_flow_mapping(check: Check) -> None:
     result = check("version: 1\nusers:\n  - {id: anna, name: A, name: B}\n")
     assert where(result, "MC002") == [("error", 3, 25)]
 
@@ -205,7 +208,7 @@ def test_mc002_in_a_flow_mapping(check: Check):
 # ------------------------------------------------------------------------------------------- MC003
 
 
-def test_mc003_octal_is_read_as_the_application_reads_it(check: Check):
+def test_mc003_octal_is_read_as_the_application_reads_it(check: Check) -> None:
     result = check(SMTP_HEAD + "    port: 0465\n")
     [surprise] = only(result, "MC003")
     assert "309" in surprise.message
@@ -214,14 +217,14 @@ def test_mc003_octal_is_read_as_the_application_reads_it(check: Check):
     assert where(result, "MC402") == [("info", 6, 11)]
 
 
-def test_mc003_documented_example_0587(check: Check):
+def test_mc003_documented_example_0587(check: Check) -> None:
     # The rule's own "Fails" example: `port: 0587`. YAML 1.1 (PyYAML) reads it as the *string* "0587"
     # (8 is no octal digit) where YAML 1.2 reads 587: a plain value that is not read as it looks.
     result = check(SMTP_HEAD + "    port: 0587\n")
     assert where(result, "MC003") == [("warning", 6, 11)]
 
 
-def test_mc003_never_repeats_a_password_value(check: Check):
+def test_mc003_never_repeats_a_password_value(check: Check) -> None:
     result = check(SMTP_HEAD + "    credentials:\n      username: a\n      password: off\n")
     [surprise] = only(result, "MC003")
     assert (surprise.line, surprise.column) == (8, 17)
@@ -230,20 +233,20 @@ def test_mc003_never_repeats_a_password_value(check: Check):
 
 
 @pytest.mark.parametrize("value", ["false", "'no'", "587", "'1:30'"])
-def test_mc003_passes_on_plain_values(check: Check, value: str):
+def test_mc003_passes_on_plain_values(check: Check, value: str) -> None:
     assert only(check(SMTP_HEAD + f"    name: {value}\n"), "MC003") == []
 
 
 # ------------------------------------------------------------------------------------------- MC004
 
 
-def test_mc004_file_over_the_size_limit(check: Check):
+def test_mc004_file_over_the_size_limit(check: Check) -> None:
     result = check(SMTP_HEAD, limits=Limits(max_file_size=16))
     assert where(result, "MC004") == [("error", 1, 1)]
     assert only(result, "MC404") == []  # nothing of the refused file is checked
 
 
-def test_mc004_alias_bomb(check: Check):
+def test_mc004_alias_bomb(check: Check) -> None:
     # The rule's documented example, ten levels deep: 9**10 nodes from a few hundred bytes.
     lines = ["version: 1", 'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
     for previous, name in zip("abcdefghi", "bcdefghij", strict=True):
@@ -255,7 +258,7 @@ def test_mc004_alias_bomb(check: Check):
     assert 3 <= found[0].line <= 11
 
 
-def test_mc004_a_few_aliases_are_fine(check: Check):
+def test_mc004_a_few_aliases_are_fine(check: Check) -> None:
     source = """\
         version: 1
         users:
@@ -273,33 +276,33 @@ def test_mc004_a_few_aliases_are_fine(check: Check):
 
 
 @pytest.mark.parametrize(("value", "column"), [("'1'", 10), ("yes", 10), ("2", 10), ("{v: 1}", 10)])
-def test_mc005_only_the_integer_1(check: Check, value: str, column: int):
+def test_mc005_only_the_integer_1(check: Check, value: str, column: int) -> None:
     result = check(SMTP_HEAD.replace("version: 1", f"version: {value}"))
     assert where(result, "MC005") == [("error", 1, column)]
 
 
-def test_mc005_passes_with_version_1(check: Check):
+def test_mc005_passes_with_version_1(check: Check) -> None:
     assert only(check(SMTP_HEAD), "MC005") == []
 
 
 # ------------------------------------------------------------------------------------------- MC1xx
 
 
-def test_mc101_names_the_missing_key(check: Check):
+def test_mc101_names_the_missing_key(check: Check) -> None:
     [missing] = only(check("version: 1\nsmtp:\n  - id: outgoing\n    encryption: starttls\n"), "MC101")
     assert "'host'" in missing.message
     assert missing.pointer == "/smtp/0"
     assert missing.account == "outgoing"
 
 
-def test_mc101_every_missing_key_of_an_imap_account(check: Check):
+def test_mc101_every_missing_key_of_an_imap_account(check: Check) -> None:
     result = check("version: 1\nimap:\n  - id: info\n")
     assert where(result, "MC101") == [("error", 3, 5)] * 6
     named = {f.message.rsplit("'", 2)[1] for f in only(result, "MC101")}
     assert named == {"scope", "address", "host", "encryption", "outgoing", "credentials"}
 
 
-def test_mc102_did_you_mean_host(check: Check, tmp_path: Path):
+def test_mc102_did_you_mean_host(check: Check, tmp_path: Path) -> None:
     result = check(VALID.replace("    host: imap.example.com", "    hots: imap.example.com"))
     [unknown] = only(result, "MC102")
     assert (unknown.file, unknown.line, unknown.column, unknown.pointer) == (
@@ -312,33 +315,33 @@ def test_mc102_did_you_mean_host(check: Check, tmp_path: Path):
     assert [(f.line, f.column) for f in only(result, "MC101")] == [(14, 5)]  # and host is missing
 
 
-def test_mc102_without_a_close_key_lists_the_known_ones(check: Check):
+def test_mc102_without_a_close_key_lists_the_known_ones(check: Check) -> None:
     [unknown] = only(check(SMTP_HEAD + "    zzzzzz: 1\n"), "MC102")
     assert "encryption" in (unknown.hint or "")
 
 
-def test_mc102_passes_on_known_keys(check: Check):
+def test_mc102_passes_on_known_keys(check: Check) -> None:
     assert only(check(SMTP_HEAD + "    port: 587\n    name: Out\n"), "MC102") == []
 
 
-def test_mc103_quoted_number_hint(check: Check):
+def test_mc103_quoted_number_hint(check: Check) -> None:
     [wrong] = only(check(SMTP_HEAD + '    port: "587"\n'), "MC103")
     assert "without quotes" in (wrong.hint or "")
     assert wrong.pointer == "/smtp/0/port"
 
 
-def test_mc103_passes_on_an_integer_port(check: Check):
+def test_mc103_passes_on_an_integer_port(check: Check) -> None:
     assert only(check(SMTP_HEAD + "    port: 587\n"), "MC103") == []
 
 
-def test_mc104_tls_hint_names_starttls_and_ssl(check: Check):
+def test_mc104_tls_hint_names_starttls_and_ssl(check: Check) -> None:
     [bad] = only(check(SMTP_HEAD.replace("starttls", "tls")), "MC104")
     assert "starttls" in (bad.hint or "")
     assert "ssl" in (bad.hint or "")
     assert "'tls'" in bad.message
 
 
-def test_mc104_tls_without_a_port_explains_both(check: Check):
+def test_mc104_tls_without_a_port_explains_both(check: Check) -> None:
     [bad] = only(check(VALID.replace("encryption: ssl", "encryption: TLS")), "MC104")
     assert "did you mean" not in bad.message
     assert "starttls (ports 587/143)" in (bad.hint or "")
@@ -360,7 +363,7 @@ def test_mc104_tls_without_a_port_explains_both(check: Check):
         ("TLS", 993, "ssl"),
     ],
 )
-def test_mc104_encryption_did_you_mean(check: Check, written: str, port: int | None, meant: str):
+def test_mc104_encryption_did_you_mean(check: Check, written: str, port: int | None, meant: str) -> None:
     # The application's dialog offers "Ohne", "TLS" and "SSL": each is told the format's word for it.
     source = SMTP_HEAD.replace("starttls", written) + (f"    port: {port}\n" if port else "")
     [bad] = only(check(source), "MC104")
@@ -370,7 +373,7 @@ def test_mc104_encryption_did_you_mean(check: Check, written: str, port: int | N
         assert f"port {port}" in bad.hint
 
 
-def test_mc102_env_written_in_capitals_names_the_password(check: Check):
+def test_mc102_env_written_in_capitals_names_the_password(check: Check) -> None:
     source = VALID.replace("password: {env: IMAP_INFO_PASSWORD}", "password: {ENV: IMAP_INFO_PASSWORD}")
     result = check(source)
     [wrong] = only(result, "MC102")
@@ -380,19 +383,19 @@ def test_mc102_env_written_in_capitals_names_the_password(check: Check):
     assert "credentials" not in wrong.message
 
 
-def test_mc101_password_without_env_names_the_password(check: Check):
+def test_mc101_password_without_env_names_the_password(check: Check) -> None:
     [missing] = only(check(VALID.replace("password: {env: IMAP_INFO_PASSWORD}", "password: {}")), "MC101")
     assert missing.message == "`password` of imap account 'info' must be {env: NAME}: it has no `env`"
 
 
-def test_mc103_credentials_not_a_mapping(check: Check):
+def test_mc103_credentials_not_a_mapping(check: Check) -> None:
     source = SMTP_HEAD + "    credentials: mailer@example.com\n"
     [wrong] = only(check(source), "MC103")
     assert wrong.message == "`credentials` of smtp entry 'outgoing' must be a mapping (username, password, contact)"
     assert (wrong.line, wrong.column) == (6, 18)
 
 
-def test_mc003_hexadecimal_port(check: Check):
+def test_mc003_hexadecimal_port(check: Check) -> None:
     # YAML 1.1 reads `0x24b` as 587, like it reads `0465` as 309: a warning, as for octal.
     result = check(SMTP_HEAD + "    port: 0x24b\n")
     [surprise] = only(result, "MC003")
@@ -402,7 +405,7 @@ def test_mc003_hexadecimal_port(check: Check):
 
 
 @pytest.mark.parametrize("encryption", ["none", "starttls", "ssl"])
-def test_mc104_passes_on_allowed_encryption(check: Check, encryption: str):
+def test_mc104_passes_on_allowed_encryption(check: Check, encryption: str) -> None:
     assert only(check(SMTP_HEAD.replace("starttls", encryption)), "MC104") == []
 
 
@@ -415,7 +418,7 @@ def test_mc104_passes_on_allowed_encryption(check: Check, encryption: str):
         ("host", "-smtp.example.com", 11, "MC106"),
     ],
 )
-def test_mc105_mc106_bad_values(check: Check, field: str, value: str, column: int, rule: str):
+def test_mc105_mc106_bad_values(check: Check, field: str, value: str, column: int, rule: str) -> None:
     source = SMTP_HEAD.replace("    host: smtp.example.com\n", "") + f"    {field}: {value}\n"
     result = check(source)
     assert where(result, rule) == [("error", 5, column)]
@@ -432,14 +435,14 @@ def test_mc105_mc106_bad_values(check: Check, field: str, value: str, column: in
         ("host", "localhost"),
     ],
 )
-def test_mc105_mc106_pass_on_good_values(check: Check, field: str, value: str):
+def test_mc105_mc106_pass_on_good_values(check: Check, field: str, value: str) -> None:
     source = SMTP_HEAD.replace("    host: smtp.example.com\n", "") + f"    {field}: {value}\n"
     result = check(source)
     assert only(result, "MC105") == []
     assert only(result, "MC106") == []
 
 
-def test_schema_errors_do_not_repeat_a_plaintext_password(check: Check):
+def test_schema_errors_do_not_repeat_a_plaintext_password(check: Check) -> None:
     result = check(SMTP_HEAD + "    credentials:\n      username: ''\n      password: Sommer2024!\n")
     assert where(result, "MC301") == [("error", 8, 17)]
     assert where(result, "MC104") == [("error", 7, 17)]

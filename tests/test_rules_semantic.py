@@ -1,6 +1,6 @@
 """Semantic rules (MC201-MC206, MC301-MC306, MC401-MC405), cross-file behaviour and rule selection.
 
-Snippets are the conftest ``VALID`` set with a line or two changed. Its lines, for counting positions:
+Snippets are the ``VALID`` set of tests/builders.py with a line or two changed. Its lines, for counting positions:
 
      1 version: 1                       13 imap:
      2 users:                           14   - id: info
@@ -23,48 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import SMTP, VALID, edit, imap_entry
 from conftest import SPEC_SEVERITY as ALL_SPEC_SEVERITY
-from conftest import VALID, Check, only, where
+from conftest import Check, only, where
 
 from validator import engine
 from validator.errors import UsageError
+from validator.outcome import Result
 from validator.registry import RULES
-
-
-def edit(*changes: tuple[str, str], base: str = VALID) -> str:
-    """``base`` with each ``old`` (which must occur exactly once) replaced by ``new``."""
-    text = base
-    for old, new in changes:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text
-
-
-def imap_entry(
-    id: str = "anna-mail",
-    scope: str = "user",
-    user: str | None = "anna",
-    address: str = "anna@example.com",
-    outgoing: str = "outgoing",
-    password: str = "IMAP_ANNA_PASSWORD",
-    username: str | None = None,
-) -> str:
-    """A second imap account, appended to VALID from line 24 on (`id` on 24, then one key a line)."""
-    lines = [f"  - id: {id}", f"    scope: {scope}"]
-    if user is not None:
-        lines.append(f"    user: {user}")
-    lines += [
-        f"    address: {address}",
-        "    host: imap.example.com",
-        "    encryption: ssl",
-        f"    outgoing: {outgoing}",
-        "    credentials:",
-        f"      username: {username or address}",
-        f"      password: {{env: {password}}}",
-        "      contact: IT desk",
-    ]
-    return "\n".join(lines) + "\n"
-
 
 # An unused second smtp entry, inserted before `imap:`: it takes lines 13-16 and `imap:` moves to 17.
 RELAY = """\
@@ -319,7 +285,7 @@ PASSES = [
 @pytest.mark.parametrize(("rule", "source", "options", "line", "column", "pointer"), FIRES)
 def test_rule_fires_at_the_right_place(
     check: Check, tmp_path: Path, rule: str, source: str, options: dict[str, Any], line: int, column: int, pointer: str
-):
+) -> None:
     result = check(source, **options)
     found = only(result, rule)
     assert [(f.severity.value, f.file, f.line, f.column, f.pointer) for f in found] == [
@@ -330,13 +296,13 @@ def test_rule_fires_at_the_right_place(
 
 
 @pytest.mark.parametrize(("rule", "source", "options"), PASSES)
-def test_rule_passes_on_the_corrected_snippet(check: Check, rule: str, source: str, options: dict[str, Any]):
+def test_rule_passes_on_the_corrected_snippet(check: Check, rule: str, source: str, options: dict[str, Any]) -> None:
     result = check(source, **options)
     assert only(result, rule) == []
     assert result.files[0].documents  # the snippet was read, so the silence means something
 
 
-def test_every_semantic_rule_has_firing_and_passing_cases():
+def test_every_semantic_rule_has_firing_and_passing_cases() -> None:
     # the semantic rules of docs/reference.md's rules table, all of them registered with their default severity
     assert {rule: RULES[rule].severity.value for rule in SPEC_SEVERITY} == SPEC_SEVERITY
     assert {param.values[0] for param in FIRES} == set(SPEC_SEVERITY)
@@ -346,39 +312,39 @@ def test_every_semantic_rule_has_firing_and_passing_cases():
 # ------------------------------------------------------------------------------------------- hints
 
 
-def test_mc201_did_you_mean_outgoing(check: Check):
+def test_mc201_did_you_mean_outgoing(check: Check) -> None:
     [finding] = only(check(edit(("outgoing: outgoing", "outgoing: outgoin"))), "MC201")
     assert "'outgoing'" in (finding.hint or "")
     assert "outgoin" in finding.message
     assert finding.account == "info"
 
 
-def test_mc201_hint_without_any_smtp_entry(check: Check):
+def test_mc201_hint_without_any_smtp_entry(check: Check) -> None:
     source = edit(("smtp:\n", "smtp: []\nold:\n"))  # the smtp entry now hangs under an unknown key
     [finding] = only(check(source), "MC201")
     assert (finding.line, finding.column) == (20, 15)
     assert "no smtp entry" in (finding.hint or "")
 
 
-def test_mc203_did_you_mean_anna(check: Check):
+def test_mc203_did_you_mean_anna(check: Check) -> None:
     [finding] = only(check(VALID + imap_entry(user="ana")), "MC203")
     assert "'anna'" in (finding.hint or "")
     assert finding.account == "anna-mail"
 
 
-def test_mc202_names_the_first_place(check: Check, tmp_path: Path):
+def test_mc202_names_the_first_place(check: Check, tmp_path: Path) -> None:
     [finding] = only(check(VALID + imap_entry(id="info", scope="system", user=None)), "MC202")
     assert f"{tmp_path / 'accounts.yaml'}:14:5" in finding.message
 
 
-def test_mc205_names_the_first_account(check: Check):
+def test_mc205_names_the_first_account(check: Check) -> None:
     [finding] = only(
         check(VALID + imap_entry(id="office", scope="system", user=None, address="Info@Example.com")), "MC205"
     )
     assert "'info'" in finding.message
 
 
-def test_mc301_message_never_repeats_the_secret(check: Check):
+def test_mc301_message_never_repeats_the_secret(check: Check) -> None:
     result = check(edit(("password: {env: IMAP_INFO_PASSWORD}", "password: Sommer2024!")))
     assert only(result, "MC301")
     for finding in result.findings:
@@ -386,7 +352,7 @@ def test_mc301_message_never_repeats_the_secret(check: Check):
         assert "Sommer2024" not in (finding.hint or "")
 
 
-def test_mc302_on_smtp_only_when_it_logs_in(check: Check):
+def test_mc302_on_smtp_only_when_it_logs_in(check: Check) -> None:
     source = edit(
         ("    encryption: starttls\n", "    encryption: none\n    authentication: none\n"),
         NO_CONTACT,
@@ -396,20 +362,20 @@ def test_mc302_on_smtp_only_when_it_logs_in(check: Check):
     assert where(result, "MC304") == [("warning", 10, 5)]
 
 
-def test_mc303_names_the_first_username(check: Check):
+def test_mc303_names_the_first_username(check: Check) -> None:
     [finding] = only(check(edit(("IMAP_INFO_PASSWORD", "SMTP_PASSWORD"))), "MC303")
     assert "SMTP_PASSWORD" in finding.message
     assert "mailer@example.com" in finding.message
 
 
-def test_mc303_points_at_the_other_password_line(check: Check, tmp_path: Path):
+def test_mc303_points_at_the_other_password_line(check: Check, tmp_path: Path) -> None:
     # Where the variable was first used: the smtp entry's `password:` (line 11), not its `- id:` (line 5).
     [finding] = only(check(edit(("IMAP_INFO_PASSWORD", "SMTP_PASSWORD"))), "MC303")
     assert (finding.line, finding.column) == (22, 17)
     assert finding.message.endswith(f"(at {tmp_path / 'accounts.yaml'}:11:7)")
 
 
-def test_mc305_for_every_credentials_without_contact(check: Check):
+def test_mc305_for_every_credentials_without_contact(check: Check) -> None:
     source = VALID.replace("      contact: IT desk\n", "")
     assert where(check(source), "MC305") == [("info", 9, 5), ("info", 19, 5)]
 
@@ -417,23 +383,23 @@ def test_mc305_for_every_credentials_without_contact(check: Check):
 # --------------------------------------------------------------------------------------------- MC306
 
 
-def test_mc306_reports_every_unset_variable_at_once(check: Check):
+def test_mc306_reports_every_unset_variable_at_once(check: Check) -> None:
     result = check(VALID + imap_entry(), require_env=True, env={})
     assert where(result, "MC306") == [("error", 11, 23), ("error", 22, 23), ("error", 33, 23)]
     named = [finding.message.split()[2] for finding in only(result, "MC306")]
     assert named == ["SMTP_PASSWORD", "IMAP_INFO_PASSWORD", "IMAP_ANNA_PASSWORD"]
 
 
-def test_mc306_only_with_require_env(check: Check):
+def test_mc306_only_with_require_env(check: Check) -> None:
     assert only(check(VALID, env={}), "MC306") == []
 
 
-def test_mc306_an_empty_value_counts_as_unset(check: Check):
+def test_mc306_an_empty_value_counts_as_unset(check: Check) -> None:
     result = check(VALID, require_env=True, env={"SMTP_PASSWORD": "", "IMAP_INFO_PASSWORD": "y"})
     assert where(result, "MC306") == [("error", 11, 23)]
 
 
-def test_mc306_never_shows_a_value(check: Check):
+def test_mc306_never_shows_a_value(check: Check) -> None:
     result = check(VALID, require_env=True, env={"SMTP_PASSWORD": "hunter2-value"})
     assert len(only(result, "MC306")) == 1
     for finding in result.findings:
@@ -443,35 +409,8 @@ def test_mc306_never_shows_a_value(check: Check):
 
 # ---------------------------------------------------------------------------------------- cross-file
 
-SMTP_FILE = """\
-    version: 1
-    smtp:
-      - id: outgoing
-        host: smtp.example.com
-        encryption: starttls
-        test_recipient: it@example.com
-        credentials:
-          username: mailer@example.com
-          password: {env: SMTP_PASSWORD}
-          contact: IT desk
-    """
-ANNA_FILE = """\
-    version: 1
-    users:
-      - id: anna
-    imap:
-      - id: anna-mail
-        scope: user
-        user: anna
-        address: anna.muster@example.com
-        host: imap.example.com
-        encryption: ssl
-        outgoing: outgoing
-        credentials:
-          username: anna.muster@example.com
-          password: {env: IMAP_ANNA_PASSWORD}
-          contact: IT desk
-    """
+SMTP_FILE = "version: 1\n" + SMTP
+ANNA_FILE = "version: 1\nusers:\n  - id: anna\nimap:\n" + imap_entry(address="anna.muster@example.com")
 
 
 def write(path: Path, source: str) -> Path:
@@ -480,11 +419,11 @@ def write(path: Path, source: str) -> Path:
     return path
 
 
-def run_dir(directory: Path, **options: Any) -> engine.Result:
+def run_dir(directory: Path, **options: Any) -> Result:
     return engine.run(engine.CheckOptions(paths=(str(directory),), **options))
 
 
-def test_references_resolve_across_files(tmp_path: Path):
+def test_references_resolve_across_files(tmp_path: Path) -> None:
     write(tmp_path / "smtp.yaml", SMTP_FILE)
     write(tmp_path / "users" / "anna.yaml", ANNA_FILE)
     result = run_dir(tmp_path)
@@ -496,7 +435,7 @@ def test_references_resolve_across_files(tmp_path: Path):
     assert result.summary.accounts == 2
 
 
-def test_unresolved_reference_across_files_is_reported_in_the_referring_file(tmp_path: Path):
+def test_unresolved_reference_across_files_is_reported_in_the_referring_file(tmp_path: Path) -> None:
     write(tmp_path / "smtp.yaml", SMTP_FILE.replace("id: outgoing", "id: mailout"))
     write(tmp_path / "users" / "anna.yaml", ANNA_FILE)
     result = run_dir(tmp_path)
@@ -505,7 +444,7 @@ def test_unresolved_reference_across_files_is_reported_in_the_referring_file(tmp
     assert [(f.file, f.line, f.column) for f in only(result, "MC206")] == [(str(tmp_path / "smtp.yaml"), 3, 9)]
 
 
-def test_duplicate_id_across_files_names_the_first_file(tmp_path: Path):
+def test_duplicate_id_across_files_names_the_first_file(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", SMTP_FILE)
     write(tmp_path / "b.yaml", SMTP_FILE.replace("smtp.example.com", "mail.example.com") + ANNA_FILE.split("\n", 1)[1])
     result = run_dir(tmp_path)
@@ -519,7 +458,7 @@ def test_duplicate_id_across_files_names_the_first_file(tmp_path: Path):
     assert f"{tmp_path / 'a.yaml'}:3:5" in finding.message
 
 
-def test_several_smtp_entries_across_files(tmp_path: Path):
+def test_several_smtp_entries_across_files(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", SMTP_FILE)
     write(tmp_path / "b.yaml", SMTP_FILE.replace("id: outgoing", "id: relay"))
     result = run_dir(tmp_path)
@@ -533,15 +472,15 @@ def test_several_smtp_entries_across_files(tmp_path: Path):
     assert f"{tmp_path / 'a.yaml'}:3:5" in finding.message
 
 
-def test_duplicate_id_across_documents_of_one_file(check: Check, tmp_path: Path):
-    result = check(textwrap.dedent(SMTP_FILE) + "---\n" + textwrap.dedent(SMTP_FILE))
+def test_duplicate_id_across_documents_of_one_file(check: Check, tmp_path: Path) -> None:
+    result = check(SMTP_FILE + "---\n" + SMTP_FILE)
     [finding] = only(result, "MC202")
     assert (finding.line, finding.column) == (14, 9)
     assert f"{tmp_path / 'accounts.yaml'}:3:5" in finding.message
 
 
 @pytest.mark.parametrize("rule", ["MC201", "MC203", "MC206"])
-def test_absence_rules_stay_quiet_when_a_file_is_unreadable(tmp_path: Path, rule: str):
+def test_absence_rules_stay_quiet_when_a_file_is_unreadable(tmp_path: Path, rule: str) -> None:
     # anna.yaml names a missing smtp entry and a missing user; smtp.yaml's entry is unused
     write(tmp_path / "smtp.yaml", SMTP_FILE)
     write(
@@ -555,8 +494,8 @@ def test_absence_rules_stay_quiet_when_a_file_is_unreadable(tmp_path: Path, rule
     assert only(result, rule) == []
 
 
-def test_rules_that_do_not_conclude_from_absence_still_run_when_a_file_is_unreadable(tmp_path: Path):
-    write(tmp_path / "a.yaml", SMTP_FILE.replace("encryption: starttls", "encryption: ssl\n        port: 587"))
+def test_rules_that_do_not_conclude_from_absence_still_run_when_a_file_is_unreadable(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", SMTP_FILE.replace("encryption: starttls", "encryption: ssl\n    port: 587"))
     write(tmp_path / "broken.yaml", "version: 1\nsmtp:\n  - id: x\n   host: y\n")
     result = run_dir(tmp_path)
     assert [(f.file, f.line, f.column) for f in only(result, "MC401")] == [(str(tmp_path / "a.yaml"), 6, 11)]
@@ -565,7 +504,7 @@ def test_rules_that_do_not_conclude_from_absence_still_run_when_a_file_is_unread
 # -------------------------------------------------------------------------------------- partial entries
 
 
-def test_entry_with_an_unknown_key_still_gets_semantic_rules(check: Check):
+def test_entry_with_an_unknown_key_still_gets_semantic_rules(check: Check) -> None:
     source = edit(
         ("outgoing: outgoing", "outgoing: outgoin"),
         ("    scope: system\n", "    scope: system\n    sent_foldr: Sent\n"),
@@ -576,7 +515,7 @@ def test_entry_with_an_unknown_key_still_gets_semantic_rules(check: Check):
     assert [(f.line, f.column, f.account) for f in only(result, "MC201")] == [(20, 15, "info")]
 
 
-def test_entry_with_a_wrongly_typed_key_still_gets_semantic_rules(check: Check):
+def test_entry_with_a_wrongly_typed_key_still_gets_semantic_rules(check: Check) -> None:
     source = edit(
         ("    encryption: ssl\n", '    encryption: none\n    port: "143"\n'),
     )
@@ -585,7 +524,7 @@ def test_entry_with_a_wrongly_typed_key_still_gets_semantic_rules(check: Check):
     assert where(result, "MC302") == [("error", 18, 17)]
 
 
-def test_invalid_entries_still_count_for_duplicate_ids(check: Check):
+def test_invalid_entries_still_count_for_duplicate_ids(check: Check) -> None:
     source = VALID + "  - id: info\n    scope: everyone\n"
     result = check(source)
     assert where(result, "MC202") == [("error", 24, 9)]
@@ -595,14 +534,14 @@ def test_invalid_entries_still_count_for_duplicate_ids(check: Check):
 # ------------------------------------------------------------------------------------- select / ignore
 
 
-def test_parse_selectors_accepts_ids_and_prefixes():
+def test_parse_selectors_accepts_ids_and_prefixes() -> None:
     assert engine.parse_selectors(["MC3"]) == ("MC3",)
     assert engine.parse_selectors(["mc201, MC4", "MC102"]) == ("MC201", "MC4", "MC102")
     assert engine.parse_selectors(["", " , "]) == ()
 
 
 @pytest.mark.parametrize("selector", ["MC9", "MC999", "MC2010", "XY1", "201", "MC20X"])
-def test_parse_selectors_refuses_unknown(selector: str):
+def test_parse_selectors_refuses_unknown(selector: str) -> None:
     with pytest.raises(UsageError, match="unknown rule"):
         engine.parse_selectors([selector])
 
@@ -614,31 +553,31 @@ PROBLEMS = edit(
 )
 
 
-def test_problems_snippet_has_several_rule_families(check: Check):
+def test_problems_snippet_has_several_rule_families(check: Check) -> None:
     assert {f.rule for f in check(PROBLEMS).findings} == {"MC201", "MC206", "MC305", "MC404"}
 
 
-def test_select_keeps_only_the_prefix(check: Check):
+def test_select_keeps_only_the_prefix(check: Check) -> None:
     result = check(PROBLEMS, select=engine.parse_selectors(["MC2"]))
     assert {f.rule for f in result.findings} == {"MC201", "MC206"}
 
 
-def test_select_several(check: Check):
+def test_select_several(check: Check) -> None:
     result = check(PROBLEMS, select=engine.parse_selectors(["MC201,MC404"]))
     assert {f.rule for f in result.findings} == {"MC201", "MC404"}
 
 
-def test_ignore_drops_a_rule_and_a_prefix(check: Check):
+def test_ignore_drops_a_rule_and_a_prefix(check: Check) -> None:
     result = check(PROBLEMS, ignore=engine.parse_selectors(["MC404", "MC3"]))
     assert {f.rule for f in result.findings} == {"MC201", "MC206"}
 
 
-def test_select_and_ignore_combine(check: Check):
+def test_select_and_ignore_combine(check: Check) -> None:
     result = check(PROBLEMS, select=("MC2",), ignore=("MC206",))
     assert [(f.rule, f.line, f.column) for f in result.findings] == [("MC201", 17, 15)]
 
 
-def test_ignore_changes_the_exit_code(check: Check):
+def test_ignore_changes_the_exit_code(check: Check) -> None:
     assert check(PROBLEMS).exit_code() == 1
     assert check(PROBLEMS, ignore=("MC201",)).exit_code() == 0
     assert check(PROBLEMS, ignore=("MC201",)).exit_code(strict=True) == 1  # MC206 is a warning

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import VALID
+from builders import VALID, in_account, with_credentials, with_host
 
-from validator.cli import FORMATS
+from validator.reporters import FORMATS
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -33,28 +33,6 @@ assert PASSWORD_LINE in VALID
 def with_password(text: str) -> str:
     """VALID with the smtp password line replaced by ``text`` (one or more whole lines)."""
     return VALID.replace(PASSWORD_LINE, text.rstrip("\n") + "\n", 1)
-
-
-def with_host(value: str) -> str:
-    """VALID with the imap account's host written as ``value``."""
-    return VALID.replace("    host: imap.example.com\n", f"    host: {value}\n", 1)
-
-
-def in_account(line: str) -> str:
-    """VALID with ``line`` added to the imap account, at its keys' indentation."""
-    return VALID.replace("    outgoing: outgoing\n", f"    outgoing: outgoing\n    {line}\n", 1)
-
-
-IMAP_CREDENTIALS = (
-    "    credentials:\n      username: info@example.com\n      password: {env: IMAP_INFO_PASSWORD}\n"
-    "      contact: IT desk\n"
-)
-assert IMAP_CREDENTIALS in VALID
-
-
-def with_credentials(value: str) -> str:
-    """VALID with the imap account's credentials written as the one scalar or flow value ``value``."""
-    return VALID.replace(IMAP_CREDENTIALS, f"    credentials: {value}\n", 1)
 
 
 # id -> (YAML, rules the run must report, secrets that must not appear)

@@ -13,28 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import VALID, Check, only
+from builders import VALID, in_account, with_credentials, with_host
+from conftest import Check, only
 
-from validator.engine import Result
+from validator.outcome import Result
 
 Cli = Callable[..., tuple[int, str, str]]
 
 SECRET = "Sommer2024x"
-IMAP_CREDENTIALS = (
-    "    credentials:\n      username: info@example.com\n      password: {env: IMAP_INFO_PASSWORD}\n"
-    "      contact: IT desk\n"
-)
 IMAP_PASSWORD = "      password: {env: IMAP_INFO_PASSWORD}\n"
-
-
-def in_account(*lines: str) -> str:
-    """VALID with ``lines`` added to the imap account 'info' (from line 20 on)."""
-    added = "".join(f"    {line}\n" for line in lines)
-    return VALID.replace("    outgoing: outgoing\n", "    outgoing: outgoing\n" + added, 1)
-
-
-def with_host(value: str) -> str:
-    return VALID.replace("    host: imap.example.com\n", f"    host: {value}\n", 1)
 
 
 def text_report(cli: Cli, tmp_path: Path, source: str) -> str:
@@ -63,7 +50,9 @@ def nowhere(result: Result, secret: str = SECRET) -> None:
         (f"'imaps://info:{SECRET}@imap.example.com'", "imaps://****@imap.example.com"),
     ],
 )
-def test_host_url_userinfo_is_masked_in_message_and_line(check: Check, cli: Cli, tmp_path: Path, host: str, shown: str):
+def test_host_url_userinfo_is_masked_in_message_and_line(
+    check: Check, cli: Cli, tmp_path: Path, host: str, shown: str
+) -> None:
     result = check(with_host(host))
     [bad] = only(result, "MC106")
     assert (bad.line, bad.column) == (17, 11)
@@ -75,13 +64,13 @@ def test_host_url_userinfo_is_masked_in_message_and_line(check: Check, cli: Cli,
     assert "****@imap.example.com" in out
 
 
-def test_host_without_a_password_is_quoted_as_written(check: Check):
+def test_host_without_a_password_is_quoted_as_written(check: Check) -> None:
     # An address in `host:` names no password: nothing to hide, the message shows what is wrong.
     [bad] = only(check(with_host("info@imap.example.com")), "MC106")
     assert "'info@imap.example.com'" in bad.message
 
 
-def test_userinfo_in_a_line_yaml_cannot_read_is_masked(cli: Cli, tmp_path: Path):
+def test_userinfo_in_a_line_yaml_cannot_read_is_masked(cli: Cli, tmp_path: Path) -> None:
     out = text_report(cli, tmp_path, with_host(f"imaps://info:{SECRET}@imap.example.com: x"))
     assert "error[MC001]" in out
     assert "   17 |     host: imaps://****@imap.example.com: x\n" in out
@@ -91,7 +80,7 @@ def test_userinfo_in_a_line_yaml_cannot_read_is_masked(cli: Cli, tmp_path: Path)
 
 
 @pytest.mark.parametrize("key", ["pass", "pw", "pin", "key", "auth", "credential", "PW", "passwort", "token"])
-def test_flat_secret_key_is_masked_and_mc301(check: Check, cli: Cli, tmp_path: Path, key: str):
+def test_flat_secret_key_is_masked_and_mc301(check: Check, cli: Cli, tmp_path: Path, key: str) -> None:
     source = in_account(f"{key}: {SECRET}")
     result = check(source)
     assert [(f.line, f.column) for f in only(result, "MC102")] == [(20, 5)]
@@ -113,7 +102,7 @@ def test_flat_secret_key_is_masked_and_mc301(check: Check, cli: Cli, tmp_path: P
 )
 def test_flat_login_and_url_with_a_password_are_masked_and_mc301(
     check: Check, cli: Cli, tmp_path: Path, line: str, masked: str
-):
+) -> None:
     source = in_account(line)
     result = check(source)
     assert len(only(result, "MC301")) == 1
@@ -121,7 +110,7 @@ def test_flat_login_and_url_with_a_password_are_masked_and_mc301(
     assert f"   20 |     {masked}\n" in text_report(cli, tmp_path, source)
 
 
-def test_flat_secret_key_in_a_user_entry(check: Check):
+def test_flat_secret_key_in_a_user_entry(check: Check) -> None:
     result = check(VALID.replace("  - id: anna\n", f"  - id: anna\n    pin: {SECRET}\n"))
     [secret] = only(result, "MC301")
     assert (secret.line, secret.account) == (4, "anna")
@@ -138,13 +127,13 @@ def test_flat_secret_key_in_a_user_entry(check: Check):
         ("comment: see the wiki",),
     ],
 )
-def test_no_mc301_for_flat_keys_without_a_secret(check: Check, lines: tuple[str, ...]):
+def test_no_mc301_for_flat_keys_without_a_secret(check: Check, lines: tuple[str, ...]) -> None:
     result = check(in_account(*lines))
     assert len(only(result, "MC102")) == 1
     assert only(result, "MC301") == []
 
 
-def test_no_mc301_for_known_keys_nor_inside_a_reference(check: Check):
+def test_no_mc301_for_known_keys_nor_inside_a_reference(check: Check) -> None:
     # `authentication` is a known key of smtp entries; `pin` inside `{env: …}` is the reference's problem.
     source = VALID.replace("    encryption: starttls\n", "    encryption: starttls\n    authentication: required\n")
     source = source.replace(IMAP_PASSWORD, "      password: {env: IMAP_INFO_PASSWORD, pin: 1234}\n")
@@ -155,7 +144,7 @@ def test_no_mc301_for_known_keys_nor_inside_a_reference(check: Check):
     assert "1234" not in extra.message
 
 
-def test_flat_secret_key_in_a_line_yaml_cannot_read_is_masked(cli: Cli, tmp_path: Path):
+def test_flat_secret_key_in_a_line_yaml_cannot_read_is_masked(cli: Cli, tmp_path: Path) -> None:
     out = text_report(cli, tmp_path, in_account(f"pass: {SECRET}: x"))
     assert "error[MC001]" in out
     assert "   20 |     pass: ****\n" in out
@@ -173,8 +162,8 @@ def test_flat_secret_key_in_a_line_yaml_cannot_read_is_masked(cli: Cli, tmp_path
         ("7355608", "credentials: ****"),
     ],
 )
-def test_credentials_not_a_mapping(check: Check, cli: Cli, tmp_path: Path, value: str, masked: str):
-    source = VALID.replace(IMAP_CREDENTIALS, f"    credentials: {value}\n")
+def test_credentials_not_a_mapping(check: Check, cli: Cli, tmp_path: Path, value: str, masked: str) -> None:
+    source = with_credentials(value)
     result = check(source)
     [wrong] = only(result, "MC103")
     assert wrong.message == "`credentials` of imap account 'info' must be a mapping (username, password, contact)"
@@ -184,7 +173,7 @@ def test_credentials_not_a_mapping(check: Check, cli: Cli, tmp_path: Path, value
     assert f"   20 |     {masked}\n" in text_report(cli, tmp_path, source)
 
 
-def test_smtp_credentials_not_a_mapping(check: Check):
+def test_smtp_credentials_not_a_mapping(check: Check) -> None:
     source = VALID.replace(
         "    credentials:\n      username: mailer@example.com\n      password: {env: SMTP_PASSWORD}\n"
         "      contact: IT desk\n",
@@ -197,7 +186,7 @@ def test_smtp_credentials_not_a_mapping(check: Check):
 # ----------------------------------------------------------------------------- unknown keys in credentials
 
 
-def test_unknown_key_in_credentials_is_not_echoed(check: Check, cli: Cli, tmp_path: Path):
+def test_unknown_key_in_credentials_is_not_echoed(check: Check, cli: Cli, tmp_path: Path) -> None:
     source = VALID.replace(IMAP_PASSWORD, f"{IMAP_PASSWORD}      {SECRET}: 1\n")
     result = check(source)
     [unknown] = only(result, "MC102")
@@ -208,14 +197,14 @@ def test_unknown_key_in_credentials_is_not_echoed(check: Check, cli: Cli, tmp_pa
     assert "   23 |       ****: ****\n" in text_report(cli, tmp_path, source)
 
 
-def test_mistyped_credentials_key_still_gets_a_suggestion(check: Check):
+def test_mistyped_credentials_key_still_gets_a_suggestion(check: Check) -> None:
     source = VALID.replace(IMAP_PASSWORD, "      pasword: {env: IMAP_INFO_PASSWORD}\n")
     [unknown] = only(check(source), "MC102")
     assert "pasword" not in unknown.message
     assert unknown.hint == "did you mean 'password'?"
 
 
-def test_duplicate_and_yaml11_key_in_credentials_are_not_echoed(check: Check):
+def test_duplicate_and_yaml11_key_in_credentials_are_not_echoed(check: Check) -> None:
     source = VALID.replace(IMAP_PASSWORD, f"{IMAP_PASSWORD}      {SECRET}: 0777\n      {SECRET}: 2\n")
     result = check(source)
     assert only(result, "MC002")
@@ -226,7 +215,7 @@ def test_duplicate_and_yaml11_key_in_credentials_are_not_echoed(check: Check):
 # ------------------------------------------------------------------------ `password:secret` with no space
 
 
-def test_password_without_space_on_a_continuation_line(check: Check, cli: Cli, tmp_path: Path):
+def test_password_without_space_on_a_continuation_line(check: Check, cli: Cli, tmp_path: Path) -> None:
     # YAML reads `username: info@example.com password:secret`: the username then holds the password.
     source = VALID.replace(IMAP_PASSWORD, f"        password:{SECRET}\n")
     result = check(source)
@@ -248,7 +237,9 @@ def test_password_without_space_on_a_continuation_line(check: Check, cli: Cli, t
     ],
     ids=["before-a-key", "last-line"],
 )
-def test_password_without_space_as_its_own_line_points_at_it(check: Check, cli: Cli, tmp_path: Path, source: str):
+def test_password_without_space_as_its_own_line_points_at_it(
+    check: Check, cli: Cli, tmp_path: Path, source: str
+) -> None:
     result = check(source)
     [broken] = only(result, "MC001")
     assert (broken.line, broken.column) == (22, 7)
@@ -256,7 +247,7 @@ def test_password_without_space_as_its_own_line_points_at_it(check: Check, cli: 
     assert "   22 |       password:****\n" in text_report(cli, tmp_path, source)
 
 
-def test_password_without_space_as_a_key(check: Check, cli: Cli, tmp_path: Path):
+def test_password_without_space_as_a_key(check: Check, cli: Cli, tmp_path: Path) -> None:
     source = in_account(f"password:{SECRET}: 1")
     result = check(source)
     [unknown] = only(result, "MC102")
@@ -268,15 +259,15 @@ def test_password_without_space_as_a_key(check: Check, cli: Cli, tmp_path: Path)
     assert "   20 |     ****" in text_report(cli, tmp_path, source)
 
 
-def test_password_without_space_in_flow_credentials(check: Check):
-    source = VALID.replace(IMAP_CREDENTIALS, f"    credentials: {{username: info@example.com, password:{SECRET}}}\n")
+def test_password_without_space_in_flow_credentials(check: Check) -> None:
+    source = with_credentials(f"{{username: info@example.com, password:{SECRET}}}")
     result = check(source)
     assert [(f.line, f.column) for f in only(result, "MC301")] == [(20, 47)]
     assert "a space is needed after `password:`" in (only(result, "MC102")[0].hint or "")
     nowhere(result)
 
 
-def test_password_without_space_naming_a_variable_is_no_plaintext(check: Check):
+def test_password_without_space_naming_a_variable_is_no_plaintext(check: Check) -> None:
     # `password:{env: X}` is read as the key `password:{env`; no secret to report, but the hint says why.
     result = check(VALID.replace(IMAP_PASSWORD, "      password:{env: IMAP_INFO_PASSWORD}\n"))
     assert only(result, "MC301") == []

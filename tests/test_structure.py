@@ -12,6 +12,7 @@ import sys
 import textwrap
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -24,7 +25,7 @@ RULE_FILE = re.compile(r"mc(\d{3})_\w+\Z")
 RULE_ID = re.compile(r"\bMC\d{3}\b")
 
 
-def rule_modules() -> dict[str, object]:
+def rule_modules() -> dict[str, ModuleType]:
     """Every ``validator/rules/mc*.py`` module, by file name (without ``.py``)."""
     names = sorted(path.stem for path in (PACKAGE / "rules").glob("mc*.py"))
     return {name: importlib.import_module(f"validator.rules.{name}") for name in names}

@@ -6,28 +6,19 @@ import json
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import VALID
+from builders import ROLE_ACCOUNT, VALID
 
 from validator import config, engine
+from validator.finding import Finding
+from validator.outcome import Result
 
 Cli = Callable[..., tuple[int, str, str]]
 
 # VALID plus a personal account on a role address: MC403 on the `scope` value (line 25, column 12).
-ROLE = VALID + (
-    "  - id: office\n"
-    "    scope: user\n"
-    "    user: anna\n"
-    "    address: office@example.com\n"
-    "    host: imap.example.com\n"
-    "    encryption: ssl\n"
-    "    outgoing: outgoing\n"
-    "    credentials:\n"
-    "      username: office@example.com\n"
-    "      password: {env: IMAP_OFFICE_PASSWORD}\n"
-    "      contact: IT desk\n"
-)
+ROLE = VALID + ROLE_ACCOUNT
 SCOPE_LINE = "    scope: user\n"
 
 
@@ -38,12 +29,12 @@ def write(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-def run(path: Path, **options: object) -> engine.Result:
-    return engine.run(engine.CheckOptions(paths=(str(path),), **options))  # type: ignore[arg-type]
+def run(path: Path, **options: Any) -> Result:
+    return engine.run(engine.CheckOptions(paths=(str(path),), **options))
 
 
-def rules(findings: tuple[object, ...]) -> list[str]:
-    return [item.rule for item in findings]  # type: ignore[attr-defined]
+def rules(findings: tuple[Finding, ...]) -> list[str]:
+    return [item.rule for item in findings]
 
 
 def test_role_fixture_fires_mc403_where_expected(tmp_path: Path) -> None:

@@ -712,7 +712,8 @@ class Relay(FakeServer):
 
     def _script(self, connection: Connection) -> None:
         dialogue = SmtpDialogue(connection, None if self.encryption == "ssl" else self.context)
-        mail_from, recipients, sent = "", [], False
+        mail_from, sent = "", False
+        recipients: list[str] = []
         dialogue.greet()
         try:
             while True:
@@ -767,7 +768,7 @@ class Relay(FakeServer):
 
     @staticmethod
     def _data(connection: Connection) -> bytes:
-        lines = []
+        lines: list[bytes] = []
         while True:
             line = connection.readline()
             if line == b".":

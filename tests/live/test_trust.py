@@ -35,6 +35,7 @@ class Run:
     report: dict[str, Any]
 
     def live(self, account: str, protocol: str) -> dict[str, Any]:
+        found: dict[str, Any]
         (found,) = [item for item in self.report.get("live", [])
                     if item["account"] == account and item["protocol"] == protocol]
         return found

@@ -56,8 +56,9 @@ class Run:
     path: Path
 
     def live(self, account: str, protocol: str | None = None) -> dict[str, Any]:
-        found = [item for item in self.report["live"]
-                 if item["account"] == account and (protocol is None or item["protocol"] == protocol)]
+        found: list[dict[str, Any]] = [
+            item for item in self.report["live"]
+            if item["account"] == account and (protocol is None or item["protocol"] == protocol)]
         assert len(found) == 1, f"expected one live result for {protocol or ''} {account}: {self.report['live']}"
         return found[0]
 

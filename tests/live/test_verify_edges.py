@@ -41,7 +41,7 @@ def test_plain_text_mode_on_an_implicit_tls_port_is_mc503_before_the_deadline(
         fresh_mail_servers: MailServers, verify: Verify, encryption: str) -> None:
     servers = fresh_mail_servers
     smtps, imaps = servers.smtp.ssl, servers.imap.ssl
-    extra = {"allow_insecure": True} if encryption == "none" else {}
+    extra: dict[str, Any] = {"allow_insecure": True} if encryption == "none" else {}
     run = verify(smtp=[servers.smtp_entry(smtps, encryption=encryption, **extra)],
                  imap=[servers.imap_entry(INFO, imaps, encryption=encryption, **extra)],
                  args=["--allow-any-host", "--allow-insecure", servers.hosts.remote, "--timeout", str(TIMEOUT)])

@@ -125,7 +125,7 @@ class Outcome:
     report: dict[str, Any]
 
     def live(self, account: str) -> dict[str, Any]:
-        found = [item for item in self.report["live"] if item["account"] == account]
+        found: list[dict[str, Any]] = [item for item in self.report["live"] if item["account"] == account]
         assert len(found) == 1, self.report["live"]
         return found[0]
 

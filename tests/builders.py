@@ -1,0 +1,114 @@
+"""Shared YAML builders: the valid base set, accounts to add to it, and edits of its text.
+
+Fixtures (``check``, ``cli``) and result helpers (``only``, ``where``) are in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+# VALID's smtp section, lines 4-12: the one smtp account, `outgoing`. A file of its own as "version: 1\n" + SMTP.
+SMTP = """\
+smtp:
+  - id: outgoing
+    host: smtp.example.com
+    encryption: starttls
+    test_recipient: it@example.com
+    credentials:
+      username: mailer@example.com
+      password: {env: SMTP_PASSWORD}
+      contact: IT desk
+"""
+
+# A valid base set (user anna, smtp `outgoing`, imap `info`); tests append or alter a few lines of it and count
+# on its line numbers (the table in tests/test_rules_semantic.py): line 6 is the smtp `host`, 7 its `encryption`,
+# 11 its `password`, 14-23 the imap account `info`.
+VALID = (
+    "version: 1\n"
+    "users:\n"
+    "  - id: anna\n"
+    + SMTP
+    + """\
+imap:
+  - id: info
+    scope: system
+    address: info@example.com
+    host: imap.example.com
+    encryption: ssl
+    outgoing: outgoing
+    credentials:
+      username: info@example.com
+      password: {env: IMAP_INFO_PASSWORD}
+      contact: IT desk
+"""
+)
+
+# The credentials of VALID's imap account `info` (lines 20-23).
+IMAP_CREDENTIALS = (
+    "    credentials:\n      username: info@example.com\n      password: {env: IMAP_INFO_PASSWORD}\n"
+    "      contact: IT desk\n"
+)
+assert IMAP_CREDENTIALS in VALID
+
+
+def edit(*changes: tuple[str, str], base: str = VALID, every: bool = False) -> str:
+    """``base`` with each ``old`` replaced by ``new``, in turn. ``old`` must occur exactly once; with
+    ``every=True`` at least once, and every occurrence is replaced."""
+    text = base
+    for old, new in changes:
+        if every:
+            assert old in text, old
+        else:
+            assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+def imap_entry(
+    id: str = "anna-mail",
+    scope: str = "user",
+    user: str | None = "anna",
+    address: str = "anna@example.com",
+    host: str = "imap.example.com",
+    encryption: str = "ssl",
+    outgoing: str = "outgoing",
+    password: str = "IMAP_ANNA_PASSWORD",
+    username: str | None = None,
+    contact: str | None = "IT desk",
+) -> str:
+    """One imap account, an item of an `imap:` list: appended to VALID it starts on line 24 (`id` on 24, then
+    one key a line). No `user` line when ``user`` is None, no `contact` line when ``contact`` is None; the
+    username is the address unless given."""
+    lines = [f"  - id: {id}", f"    scope: {scope}"]
+    if user is not None:
+        lines.append(f"    user: {user}")
+    lines += [
+        f"    address: {address}",
+        f"    host: {host}",
+        f"    encryption: {encryption}",
+        f"    outgoing: {outgoing}",
+        "    credentials:",
+        f"      username: {username or address}",
+        f"      password: {{env: {password}}}",
+    ]
+    if contact is not None:
+        lines.append(f"      contact: {contact}")
+    return "\n".join(lines) + "\n"
+
+
+# A personal account (scope user) on a role address: MC403, on the `scope` value. After VALID: line 25, column 12.
+ROLE_ACCOUNT = imap_entry(id="office", address="office@example.com", password="IMAP_OFFICE_PASSWORD")
+
+
+def with_host(value: str) -> str:
+    """VALID with the imap account's host written as ``value``."""
+    return VALID.replace("    host: imap.example.com\n", f"    host: {value}\n", 1)
+
+
+def with_credentials(value: str) -> str:
+    """VALID with the imap account's credentials written as the one scalar or flow value ``value``."""
+    return VALID.replace(IMAP_CREDENTIALS, f"    credentials: {value}\n", 1)
+
+
+def in_account(*lines: str) -> str:
+    """VALID with ``lines`` added to the imap account `info` (from line 20 on), at its keys' indentation."""
+    added = "".join(f"    {line}\n" for line in lines)
+    return VALID.replace("    outgoing: outgoing\n", "    outgoing: outgoing\n" + added, 1)
