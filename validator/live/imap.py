@@ -22,14 +22,14 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from validator.live import tls
+from validator.live import stages, tls
 from validator.live.plan import Check
-from validator.live.probe import Probe, certificate_stage, refuse_unsendable
+from validator.live.probe import Probe, certificate_stage
 from validator.live.result import VerifyOptions
 from validator.live.smtp import PROBE_HEADER
 from validator.sanitize import has_control
@@ -136,12 +136,8 @@ def open_session(check: Check, options: VerifyOptions, env: Mapping[str, str], p
     """DNS, connect, TLS, certificate, capabilities, login and the folder list; returns the logged-in client."""
     host, port = check.host, check.port
     implicit = check.encryption == "ssl"
-    probe.start("dns")
-    try:
-        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        probe.fail(f"host name does not resolve ({error.strerror})", "check `host`")
-    probe.ok(", ".join(sorted({str(a[4][0]) for a in addresses})))
+    with stages.dns(probe) as addresses:
+        addresses.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
     probe.start("connect")
     session.checkpoint(probe)
     sock = _connect(probe, addresses, options.timeout)
@@ -170,20 +166,12 @@ def open_session(check: Check, options: VerifyOptions, env: Mapping[str, str], p
     if implicit:
         _certificate(probe, client, options)
     elif check.encryption == "starttls":
-        probe.start("starttls")
-        if not client.has_capability("STARTTLS"):
-            probe.fail(
-                "the server does not offer STARTTLS; mailcfg never falls back to plain text",
-                "the server must offer STARTTLS on this port, or use `encryption: ssl` on its TLS port",
-            )
+        stages.starttls(probe, client.has_capability("STARTTLS"))
         session.checkpoint(probe, client)
         try:
             client.starttls(context)
         except (ssl.SSLError, OSError, IMAPClientError, imaplib.IMAP4.error) as error:
-            if tls.is_tls_error(error):
-                stage, message, hint = tls.explain(error, host, False)
-                probe.start(stage)
-                probe.fail(message, hint)
+            stages.tls_failed(probe, error, host, False)
             # STARTTLS was offered and answered; what broke is the conversation after it.
             probe.start("greeting")
             probe.fail(f"unexpected answer around STARTTLS ({_text(probe, error)})", rule="MC502")
@@ -282,11 +270,7 @@ def _connect(probe: Probe, addresses: list[Any], timeout: float) -> socket.socke
         except OSError as error:
             sock.close()
             last = error
-    if isinstance(last, ConnectionRefusedError):
-        probe.fail("connection refused", "is the server running, and is `port` right?")
-    if isinstance(last, socket.timeout):
-        probe.fail("connection timed out")
-    probe.fail(f"cannot connect ({last.strerror if last else 'no address'})")
+    stages.connect_failed(probe, last, socket_timeout=True)
 
 
 def _refuse_implicit_tls_port(
@@ -346,20 +330,13 @@ def _answers_tls(sock: socket.socket, host: str, options: VerifyOptions, session
     return True
 
 
-def _connect_failed(probe: Probe, error: BaseException, host: str, implicit: bool, session: Session) -> None:
-    if tls.is_tls_error(error) and not (implicit and session.tls_sock is not None):
-        stage, message, hint = tls.explain(error, host, implicit)
-        probe.start(stage)
-        probe.fail(message, hint)
-    probe.start("greeting")  # with implicit TLS the handshake worked: what failed is the greeting
+def _connect_failed(probe: Probe, error: BaseException, host: str, implicit: bool, session: Session) -> NoReturn:
+    if not (implicit and session.tls_sock is not None):
+        stages.tls_failed(probe, error, host, implicit)
     if isinstance(error, socket.timeout) or session.aborted:
-        hint = (
-            "the server may be silent or overloaded"
-            if implicit
-            else ("the server is silent, or this port expects TLS from the first byte: `encryption: ssl`")
-        )
-        probe.fail("no greeting from the server", hint)
-    probe.fail(f"connection failed during the greeting ({_text(probe, error)})")
+        probe.start("greeting")  # with implicit TLS the handshake worked: what failed is the greeting
+        stages.silent(probe, implicit)
+    stages.greeting_failed(probe, _text(probe, error))
 
 
 def _certificate(probe: Probe, client: Any, options: VerifyOptions) -> None:
@@ -372,16 +349,8 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any, sess
     probe.start("auth")
     login = check.login
     assert login is not None  # imap checks always carry credentials (the schema requires them)
-    if check.encryption == "none" and not check.allow_insecure:
-        probe.fail(
-            "refusing to send credentials over an unencrypted connection",
-            "set `allow_insecure: true`",
-            login_entry=True,
-        )
-    password = env.get(login.env, "")
-    if not password:  # the static stage stops a run first (MC306); never send an empty password regardless
-        probe.fail(f"environment variable {login.env} is not set; nothing sent", login_entry=True)
-    refuse_unsendable(probe, login.username, password)
+    stages.refuse_unencrypted(probe, check)
+    password = stages.password(probe, login, env)
     username = probe.username(login.username)
     session.checkpoint(probe, client)
     try:
@@ -400,11 +369,7 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any, sess
     except LoginError as error:
         if isinstance(error.__context__, (OSError, imaplib.IMAP4.abort)) or "socket error" in str(error):
             probe.fail("the server closed the connection during authentication", login_entry=True)
-        probe.fail(
-            f"authentication as {username} rejected ({_text(probe, error)})",
-            f"check the password in ${login.env} and the username",
-            login_entry=True,
-        )
+        stages.rejected(probe, login, _text(probe, error))
     except (IMAPClientError, imaplib.IMAP4.error) as error:
         probe.fail(f"authentication failed ({_text(probe, error)})", login_entry=True)
     session.checkpoint(probe, client)  # given up during the login: log out at once

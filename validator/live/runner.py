@@ -17,6 +17,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from validator.live import imap, smtp
@@ -42,6 +43,20 @@ class _Limits:
 
     def account(self, protocol: str, host: str, port: int, login: Login | None) -> asyncio.Lock:
         return self.accounts[(protocol, host.lower(), port, login.username if login else "")]
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """One check under way: what it checks with which settings, the run's limits, and what records and
+    carries it (the probe, the imap session a deadline can cut) until ``deadline`` (``time.monotonic()``)."""
+
+    check: Check
+    options: VerifyOptions
+    env: Mapping[str, str]
+    limits: _Limits
+    probe: Probe
+    session: imap.Session
+    deadline: float
 
 
 async def run_all(
@@ -82,9 +97,9 @@ async def _guarded(check: Check, options: VerifyOptions, env: Mapping[str, str],
     ):
         probe = Probe(check, _secrets(check.login, env))
         session = imap.Session()
-        deadline = time.monotonic() + options.timeout
+        run = CheckRun(check, options, env, limits, probe, session, time.monotonic() + options.timeout)
         try:
-            await asyncio.wait_for(_run(check, options, env, probe, session, limits, deadline), options.timeout)
+            await asyncio.wait_for(_run(run), options.timeout)
         except StageFailed:
             pass
         except asyncio.TimeoutError:
@@ -103,35 +118,20 @@ async def _guarded(check: Check, options: VerifyOptions, env: Mapping[str, str],
         return probe.result()
 
 
-async def _run(
-    check: Check,
-    options: VerifyOptions,
-    env: Mapping[str, str],
-    probe: Probe,
-    session: imap.Session,
-    limits: _Limits,
-    deadline: float,
-) -> None:
+async def _run(run: CheckRun) -> None:
+    check, probe, limits = run.check, run.probe, run.limits
     if check.protocol == "smtp":
-        await smtp.check(check, options, env, probe)
+        await smtp.check(check, run.options, run.env, probe)
         return
-    client = await _thread(limits, imap.open_session, check, options, env, probe, session)
+    client = await _thread(limits, imap.open_session, check, run.options, run.env, probe, run.session)
     await _thread(limits, imap.check_folders, check, probe, client)
     if check.round_trip is not None:
-        await _round_trip(check, check.round_trip, options, env, probe, client, session, limits, deadline)
+        await _round_trip(run, check.round_trip, client)
 
 
-async def _round_trip(
-    check: Check,
-    target: SmtpTarget,
-    options: VerifyOptions,
-    env: Mapping[str, str],
-    probe: Probe,
-    client: Any,
-    session: imap.Session,
-    limits: _Limits,
-    deadline: float,
-) -> None:
+async def _round_trip(run: CheckRun, target: SmtpTarget, client: Any) -> None:
+    """Send through ``target`` to the address of the mailbox ``client`` is logged in to, wait for it, delete it."""
+    check, probe, env = run.check, run.probe, run.env
     probe.start("round-trip")
     model = target.entry.model
     login = target.login
@@ -143,11 +143,11 @@ async def _round_trip(
     # The sender's failures and replies end up in this check's findings, and may echo the sender's password.
     probe.learn(_secrets(login, env))
     from_address = login.username if login and "@" in login.username else address
-    async with limits.account("smtp", sender_check.host, model.effective_port, login):
+    async with run.limits.account("smtp", sender_check.host, model.effective_port, login):
         began = time.monotonic()
         try:
             connection = await smtp.open_session(
-                sender, sender_check.host, model.effective_port, model.encryption, options
+                sender, sender_check.host, model.effective_port, model.encryption, run.options
             )
             if login is not None and sender_check.auth_required:
                 try:
@@ -160,7 +160,7 @@ async def _round_trip(
                 await smtp.close(connection)
             except asyncio.CancelledError:
                 # Interrupted once the server may have taken the message (even during QUIT): remove it if it came.
-                await _cleanup(limits, client, token)
+                await _cleanup(run, client, token)
                 raise
         except StageFailed as failure:
             probe.findings.extend(sender.findings)
@@ -172,8 +172,7 @@ async def _round_trip(
             f"the message to {address} bounced: {reply}", "check `address`: the server refuses it", at=("address",)
         )
     probe.start("round-trip")
-    # Stop waiting a little before the check's own deadline, so "did not arrive" is what gets reported.
-    arrived = await _wait_for_probe(limits, client, token, deadline - WAIT_MARGIN, session)
+    arrived = await _wait_for_probe(run, client, token)
     if arrived is None:
         probe.fail(
             f"the message sent to {address} did not arrive in INBOX within {time.monotonic() - began:.1f} s",
@@ -201,17 +200,17 @@ def _refuse_other_mailbox(probe: Probe, check: Check, address: str) -> None:
     )
 
 
-async def _wait_for_probe(
-    limits: _Limits, client: Any, token: str, deadline: float, session: imap.Session
-) -> float | None:
+async def _wait_for_probe(run: CheckRun, client: Any, token: str) -> float | None:
     """Wait for the round-trip message; when cancelled (deadline, Ctrl-C), stop waiting and delete it anyway.
 
     The waiting thread is asked to stop rather than having its socket cut, so the same session can then
-    delete a message that has already been delivered.
+    delete a message that has already been delivered. It stops a little before the check's own deadline, so
+    "did not arrive" is what gets reported.
     """
     loop = asyncio.get_running_loop()
     stop = threading.Event()
-    future = loop.run_in_executor(limits.executor, imap.wait_and_delete, client, token, deadline, stop)
+    until = run.deadline - WAIT_MARGIN
+    future = loop.run_in_executor(run.limits.executor, imap.wait_and_delete, client, token, until, stop)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
@@ -219,18 +218,20 @@ async def _wait_for_probe(
         try:
             found = await asyncio.wait_for(asyncio.shield(future), CLEANUP_SECONDS)
         except _CLEANUP_ERRORS:
-            session.abort()
+            run.session.abort()
             raise asyncio.CancelledError from None
         if found is None:
-            await _cleanup(limits, client, token)
+            await _cleanup(run, client, token)
         raise
 
 
-async def _cleanup(limits: _Limits, client: Any, token: str) -> None:
+async def _cleanup(run: CheckRun, client: Any, token: str) -> None:
+    """Delete the round-trip message if it has arrived by now, within CLEANUP_SECONDS (after an interruption)."""
     loop = asyncio.get_running_loop()
     with contextlib.suppress(*_CLEANUP_ERRORS):
         await asyncio.wait_for(
-            asyncio.shield(loop.run_in_executor(limits.executor, imap.delete_probe, client, token)), CLEANUP_SECONDS
+            asyncio.shield(loop.run_in_executor(run.limits.executor, imap.delete_probe, client, token)),
+            CLEANUP_SECONDS,
         )
 
 

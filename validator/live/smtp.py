@@ -21,9 +21,9 @@ from typing import Any
 
 import aiosmtplib
 
-from validator.live import tls
+from validator.live import stages, tls
 from validator.live.plan import Check, Login
-from validator.live.probe import Probe, certificate_stage, refuse_unsendable
+from validator.live.probe import Probe, certificate_stage
 from validator.live.result import VerifyOptions
 
 EHLO_NAME = "localhost"
@@ -62,12 +62,8 @@ async def check(check: Check, options: VerifyOptions, env: Mapping[str, str], pr
 async def open_session(probe: Probe, host: str, port: int, encryption: str, options: VerifyOptions) -> Any:
     """A connected, TLS-protected (unless ``none``), EHLO-greeted client; each step a stage."""
     loop = asyncio.get_running_loop()
-    probe.start("dns")
-    try:
-        addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        probe.fail(f"host name does not resolve ({error.strerror})", "check `host`")
-    probe.ok(", ".join(sorted({str(a[4][0]) for a in addresses})))
+    with stages.dns(probe) as addresses:
+        addresses.extend(await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))
     probe.start("connect")
     sock = await _connect(probe, addresses)
     probe.ok()
@@ -95,17 +91,12 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
     except (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError):
         sock.close()
         probe.start(probe.stage_hint())
-        probe.fail(
-            "no greeting from the server" if probe.current == "greeting" else "no TLS handshake", _silent_hint(implicit)
-        )
+        stages.silent(probe, implicit)
     except (aiosmtplib.SMTPException, OSError) as error:
         sock.close()
-        if tls.is_tls_error(error) and not handshake.is_set():
-            stage, message, hint = tls.explain(error, host, implicit)
-            probe.start(stage)
-            probe.fail(message, hint)
-        probe.start("greeting")
-        probe.fail(f"connection failed during the greeting ({_reply(probe, error)})")
+        if not handshake.is_set():
+            stages.tls_failed(probe, error, host, implicit)
+        stages.greeting_failed(probe, _reply(probe, error))
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -120,19 +111,11 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
         probe.fail(f"EHLO refused ({_reply(probe, error)})")
     probe.ok()
     if encryption == "starttls":
-        probe.start("starttls")
-        if not client.supports_extension("starttls"):
-            probe.fail(
-                "the server does not offer STARTTLS; mailcfg never falls back to plain text",
-                "the server must offer STARTTLS on this port, or use `encryption: ssl` on its TLS port",
-            )
+        stages.starttls(probe, client.supports_extension("starttls"))
         try:
             await client.starttls(tls_context=context)
         except (aiosmtplib.SMTPException, OSError) as error:
-            if tls.is_tls_error(error):
-                stage, message, hint = tls.explain(error, host, False)
-                probe.start(stage)
-                probe.fail(message, hint)
+            stages.tls_failed(probe, error, host, False)
             probe.fail(f"STARTTLS failed ({_reply(probe, error)})")
         probe.ok()
         _certificate(probe, client, options)
@@ -196,20 +179,12 @@ async def _handshake(second: socket.socket, first: socket.socket, host: str, opt
 async def authenticate(probe: Probe, client: Any, check: Check, login: Login, env: Mapping[str, str]) -> None:
     """Exactly one AUTH attempt with one mechanism: a rejected password is never retried."""
     probe.start("auth")
-    if check.encryption == "none" and not check.allow_insecure:
-        probe.fail(
-            "refusing to send credentials over an unencrypted connection",
-            "set `allow_insecure: true`",
-            login_entry=True,
-        )
+    stages.refuse_unencrypted(probe, check)
     if not client.supports_extension("auth"):
         probe.fail("the server offers no AUTH", login_entry=True)
     methods = [m.lower() for m in client.server_auth_methods]
-    password = env.get(login.env, "")
-    if not password:  # the static stage stops a run first (MC306); never send an empty password regardless
-        probe.fail(f"environment variable {login.env} is not set; nothing sent", login_entry=True)
     # Base64 would carry a line break safely, but NUL reshapes AUTH PLAIN, and the username is also the sender.
-    refuse_unsendable(probe, login.username, password)
+    password = stages.password(probe, login, env)
     username = probe.username(login.username)
     try:
         if "plain" in methods:
@@ -220,11 +195,7 @@ async def authenticate(probe: Probe, client: Any, check: Check, login: Login, en
             offered = probe.outside(", ".join(methods) or "none", "mechanism list")
             probe.fail(f"no supported AUTH mechanism (server offers {offered})", login_entry=True)
     except aiosmtplib.SMTPAuthenticationError as error:
-        probe.fail(
-            f"authentication as {username} rejected ({_reply(probe, error)})",
-            f"check the password in ${login.env} and the username",
-            login_entry=True,
-        )
+        stages.rejected(probe, login, _reply(probe, error))
     except aiosmtplib.SMTPResponseException as error:
         probe.fail(f"authentication failed ({_reply(probe, error)})", login_entry=True)
     except (aiosmtplib.SMTPException, OSError) as error:
@@ -271,9 +242,7 @@ async def _connect(probe: Probe, addresses: list[Any]) -> socket.socket:
         except OSError as error:
             sock.close()
             last = error
-    if isinstance(last, ConnectionRefusedError):
-        probe.fail("connection refused", "is the server running, and is `port` right?")
-    probe.fail(f"cannot connect ({last.strerror if last else 'no address'})")
+    stages.connect_failed(probe, last)
 
 
 def _certificate(probe: Probe, client: Any, options: VerifyOptions) -> None:
@@ -285,12 +254,6 @@ async def _watch_handshake(client: Any, done: asyncio.Event) -> None:
     while client.transport is None:
         await asyncio.sleep(0.01)
     done.set()
-
-
-def _silent_hint(implicit: bool) -> str:
-    if implicit:
-        return "the server may be silent or overloaded"
-    return "the server is silent, or this port expects TLS from the first byte: `encryption: ssl`"
 
 
 def _reply(probe: Probe, error: object) -> str:
