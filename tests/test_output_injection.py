@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from validator import engine, loader, model, schema
+from validator import accounts, engine, loader, schema
 from validator.cli import main
 from validator.finding import Finding, Location, Severity, Suppression
 from validator.live.result import LiveResult
@@ -136,7 +136,7 @@ def test_fast_path_and_jsonschema_agree_on_every_control_character(code: int) ->
     value = f"a{chr(code)}"
     data = {"version": 1, "users": [{"id": "anna", "name": value}], "smtp": [], "imap": []}
     document = loader.load_bytes(json.dumps(data).encode(), "one.json").documents[0]
-    _, fast = model.prevalidate(document)
+    _, fast = accounts.prevalidate(document)
     assert ("users", 0) not in fast
     found, invalid = schema.check_document(document)
     assert [(f.rule, f.pointer) for f in found] == [("MC104", "/users/0/name")]

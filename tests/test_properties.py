@@ -12,7 +12,7 @@ Each example is checked by the core and, for a subset, by the CLI in-process, ag
   ``1 <= column <= len(line) + 1``.
 
 Two further properties pin the fast paths to their slow references: an entry that
-``model.prevalidate`` passes has no jsonschema error, and ``formats.email_problem`` agrees with
+``accounts.prevalidate`` passes has no jsonschema error, and ``formats.email_problem`` agrees with
 email-validator on generated addresses.
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,16 +31,14 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from validator import engine, loader, model, schema
+from validator import accounts, engine, loader, schema
 from validator.cli import main
 from validator.finding import Finding, Severity
 from validator.formats import email_problem
+from validator.loader import LINE_BREAKS, SECTIONS
 from validator.outcome import Result
 from validator.registry import RULES
 
-# The line breaks libyaml counts (and the text report splits on), so positions are judged as they are made.
-BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-SECTIONS = ("users", "smtp", "imap")
 SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 
 # ------------------------------------------------------------------------------------------ invariants
@@ -51,7 +48,8 @@ def file_lines(raw: bytes) -> list[str]:
     """The file's lines as libyaml counts them (a BOM is no character; bad UTF-8 is one per byte run)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    return BREAKS.split(raw.decode("utf-8", "replace"))
+    # The line breaks libyaml counts, so positions are judged as they are made.
+    return LINE_BREAKS.split(raw.decode("utf-8", "replace"))
 
 
 def position_problem(line: int, column: int, lines: list[str]) -> str | None:
@@ -447,7 +445,7 @@ def test_an_entry_the_fast_path_passes_has_no_jsonschema_error(doc: dict[str, An
     source = loader.load_bytes(dump_plain(doc), "entries.yaml")
     assert len(source.documents) == 1, source.findings
     (document,) = source.documents
-    root_ok, fast = model.prevalidate(document)
+    root_ok, fast = accounts.prevalidate(document)
     found, invalid = schema.check_document(document)  # root_ok False: jsonschema over the whole document
     for section, index in fast:
         pointer = f"/{section}/{index}"
@@ -468,7 +466,7 @@ def test_schema_valid_entries_take_the_fast_path(entries: list[tuple[str, dict[s
         doc.setdefault(section, []).append(entry)
     (document,) = loader.load_bytes(dump_plain(doc), "valid.yaml").documents
     _, invalid = schema.check_document(document)
-    root_ok, fast = model.prevalidate(document)
+    root_ok, fast = accounts.prevalidate(document)
     assert root_ok
     for section in SECTIONS:
         for index in range(len(doc.get(section, ()))):

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-SECTIONS = ("users", "smtp", "imap")
+from validator.loader import SECTIONS
+
 _SINGULAR = {"users": "user", "smtp": "smtp", "imap": "imap"}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from validator import suppress
 from validator.config import Config
@@ -18,7 +18,7 @@ from validator.outcome import Result, order_key
 from validator.registry import RULES, is_selector
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet
+    from validator.accounts import AccountSet
 
 DEFAULT_PATH = "accounts.yaml"
 # Findings no severity override or suppression layer may touch: a file that could not be read (MC001, MC004)
@@ -135,29 +135,27 @@ def load_side(spec: str, paths: tuple[str, ...], config: Config) -> tuple[Result
 def _static(
     options: CheckOptions, files: tuple[SourceFile, ...] | None = None
 ) -> tuple[tuple[SourceFile, ...], list[Finding], AccountSet]:
-    from validator import model, schema
+    from validator import schema
+    from validator.accounts import Checked, Context, build, entry_count, prevalidate
 
     config = options.config
     if files is None:
         paths = options.paths or config_paths(config) or (DEFAULT_PATH,)
         files = tuple(load_file(path, name, options.limits) for path, name in discover(paths))
     findings: list[Finding] = list(config.findings)
-    documents = []
-    invalid: dict[tuple[int, str, int], set[object]] = {}
-    passed: dict[tuple[int, str, int], Any] = {}
+    checked: list[Checked] = []
     for source in files:
         findings.extend(source.findings)
         for document in source.documents:
-            root_ok, fast = model.prevalidate(document)
-            if not root_ok or len(fast) < _entries(document.data):
-                found, bad = schema.check_document(document, root_ok, fast)
+            root_ok, passed = prevalidate(document)
+            invalid: dict[tuple[str, int], set[object]] = {}
+            if not root_ok or len(passed) < entry_count(document.data):
+                found, invalid = schema.check_document(document, root_ok, passed)
                 findings.extend(found)
-                invalid.update(((id(document), section, index), keys) for (section, index), keys in bad.items())
-            passed.update(((id(document), section, index), entry) for (section, index), entry in fast.items())
-            documents.append(document)
-    accounts = model.build(documents, invalid, all(source.complete for source in files), passed)
+            checked.append(Checked(document, invalid, passed))
+    accounts = build(checked, all(source.complete for source in files))
     findings.extend(accounts.problems)
-    context = model.Context(
+    context = Context(
         env=options.env, require_env=options.require_env, env_allowed=options.env_allowed, env_file=options.env_file
     )
     for rule in RULES.values():
@@ -188,10 +186,6 @@ def _finish(
 
     count = sum(1 for entry in accounts.raw if entry.section != "users")
     return Result(files, tuple(sorted(active, key=key)), count, tuple(sorted(suppressed, key=key)))
-
-
-def _entries(data: Any) -> int:
-    return sum(len(data.get(section, ())) for section in ("users", "smtp", "imap")) if isinstance(data, dict) else 0
 
 
 def config_paths(config: Config) -> tuple[str, ...]:

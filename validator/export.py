@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet, Imap, Smtp
+    from validator.accounts import AccountSet
+    from validator.model import Imap, Smtp
 
 
 def canonical(accounts: AccountSet) -> dict[str, Any]:

@@ -32,8 +32,14 @@ _CLoader = yaml.CSafeLoader
 MiB = 1024 * 1024
 DEFAULT_MAX_LIST_ITEMS = 200_000
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-# Keys whose scalar values are secrets: masked in every snippet, never echoed in a message.
+# The sections of a document, each a list of entries, in the format's order.
+SECTIONS = ("users", "smtp", "imap")
+# Keys whose scalar values are secrets: masked in every snippet, never echoed in a message. The one list of
+# secret key names: every pattern below that looks for a secret's key (_SECRET_LIKE, NO_SPACE_SECRET,
+# _UNREAD_SECRET, SECRET_VALUE) is built from it, each widened as its comment says.
 SENSITIVE_KEYS = frozenset({"password", "passwd", "secret", "token", "api_key", "apikey"})
+# The same as regex alternatives (none holds a metacharacter), in a fixed order.
+_SENSITIVE = "|".join(sorted(SENSITIVE_KEYS))
 
 _Y = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = _Y + "str", _Y + "int", _Y + "float", _Y + "bool", _Y + "null"
@@ -437,13 +443,14 @@ def load_bytes(raw: bytes, name: str, limits: Limits = Limits(), source: SourceF
 _NOKEY = object()
 _MERGEKEY = object()
 _COLLECTION_TAGS = frozenset({None, "!", _Y + "map", _Y + "seq"})
-# Keys that may hold a secret even though the format has no such key (typos of `password`, say).
-_SECRET_LIKE = re.compile(r"pas?sw|pwd|secret|token|api_?key|kennwort", re.IGNORECASE)
+# Keys that may hold a secret even though the format has no such key (typos of `password`, say): wider than
+# SENSITIVE_KEYS, as it looks for these names anywhere in a key (`smtp_password`) and takes `pasw`/`passw`,
+# `pwd` and the German `kennwort` too.
+_SECRET_LIKE = re.compile("|".join(("pas?sw", "pwd", "kennwort", _SENSITIVE)), re.IGNORECASE)
 # Inside `credentials`, every key but these may be a mistyped password key.
 _PLAIN_IN_CREDENTIALS = frozenset({"username", "contact"})
 # The keys `credentials` knows; any other key there may be a password pasted as a key: masked, never echoed.
 CREDENTIAL_KEYS = frozenset({"username", "password", "contact"})
-SECTION_KEYS = frozenset({"users", "smtp", "imap"})
 # Keys the format does not know that hold a secret when written flat in an account entry (`pass: …`,
 # `pin: 1234`), compared in lower case. None is a key the format knows.
 FLAT_SECRET_KEYS = frozenset(
@@ -453,20 +460,31 @@ FLAT_SECRET_KEYS = frozenset(
 LOGIN_KEYS = frozenset({"login", "logon", "username", "userpass", "user_pass"})
 # `password:secret`: with no space after the colon YAML reads the whole as text (a plain scalar, or a
 # continuation of the value above), so the password sits in a value or a key that is not masked as one.
-NO_SPACE_SECRET = re.compile(
-    r"(?<![^\s{\[,])(password|passwd|passwort|kennwort|pwd|secret|token|api_?key):(?=\S)", re.IGNORECASE
-)
+# Searched in text, so only whole words count: SENSITIVE_KEYS and `passwort`, `kennwort`, `pwd`.
+NO_SPACE_SECRET = re.compile(r"(?<![^\s{\[,])(" + _SENSITIVE + r"|passwort|kennwort|pwd):(?=\S)", re.IGNORECASE)
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 # The same on a line parsing stopped at (see _Parser._mask_unread): a value after a secret-like key, a
 # scalar after `credentials:` or `login:` (a mapping or list there starts with `{`/`[` and is not masked),
-# the `user:password@` of a URL with or without a scheme.
+# the `user:password@` of a URL with or without a scheme. The secret-like keys are SENSITIVE_KEYS, any word
+# starting with `pasw`/`passw`, `kennwort`, `pwd`, and of FLAT_SECRET_KEYS the words `pass`, `pw`, `pin`,
+# `key`, `auth`, `credential`. (Not the rest of FLAT_SECRET_KEYS: taking those in would mask more of such a
+# line in every report, a change of output.)
 _UNREAD_SECRET = re.compile(
-    r"""(?:^|[\s{,\[])["']?(?:pas?sw\w*|kennwort|pwd|pass|pw|pin|key|auth|credential|secret|token|api_?key)"""
+    r"""(?:^|[\s{,\[])["']?(?:""" + _SENSITIVE + r"""|pas?sw\w*|kennwort|pwd|pass|pw|pin|key|auth|credential)"""
     r"""["']?[ \t]*:[ \t]*(?!\{\s*env\s*:)(\S.*)"""
     r"""|(?:^|[\s{,\[])["']?(?:credentials|login|logon)["']?[ \t]*:[ \t]*(?![\s{\[#&*!|>])(\S.*)""",
     re.IGNORECASE,
 )
 _UNREAD_USERINFO = re.compile(r"""[A-Za-z][A-Za-z0-9+.-]*://([^\s'"]+)@|(?<![^\s'"{\[,])([^\s'"@:/{\[,]+:[^\s'"]*)@""")
+# The reports' own defence in depth, for lines the loader never turned into values (a syntax error on a
+# password line): whatever follows a secret key is a secret unless it is an `{env: NAME}` reference. The text
+# report masks it; SARIF does not measure it (a region's end would tell the secret's length). It runs on every
+# line a report shows, parsed or not, so it keeps to SENSITIVE_KEYS themselves; _UNREAD_SECRET, for the line
+# parsing stopped at, takes the wider words too.
+SECRET_VALUE = re.compile(
+    r"""((?:^|[\s{,])["']?(?:""" + _SENSITIVE + r""")["']?\s*:[ \t]*)(?!\{\s*env\s*:)(\S.*)""",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1024)
@@ -527,7 +545,7 @@ class _Frame:
         self.sensitive = sensitive
         self.credentials = bool(path) and path[-1] == "credentials"
         # An entry of users, smtp or imap: unknown keys that name a secret (`pass:`, `pin:`) are masked.
-        self.account = len(path) == 2 and path[0] in SECTION_KEYS and type(path[1]) is int
+        self.account = len(path) == 2 and path[0] in SECTIONS and type(path[1]) is int
         self.anchor = anchor
         self.start = start
         self.key: Any = _NOKEY
@@ -1085,7 +1103,8 @@ def _float(text: str) -> tuple[float, str | None]:
     return sign * float(digits), how
 
 
-# The line breaks libyaml counts (CR LF, CR, LF, NEL, LS, PS): positions must agree with its marks.
+# The line breaks libyaml counts (CR LF, CR, LF, NEL, LS, PS): positions must agree with its marks. Whatever
+# finds a finding's line in a file's text (suppression comments, the text and SARIF reports) splits with this.
 LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 

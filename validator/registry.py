@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Protocol
 from validator.finding import Finding, Location, Severity
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet, Context
+    from validator.accounts import AccountSet, Context
 
     Check = Callable[[AccountSet, Context], Iterable[Finding]]
 

@@ -12,6 +12,8 @@ import re
 
 # About one terminal line and a half: enough for any server's reason, too short to smuggle a page.
 LIMIT = 300
+# Every character that breaks a line for someone (str.splitlines, a terminal, a log viewer), runs of them at
+# once: wider on purpose than loader.LINE_BREAKS, which counts lines as libyaml does to place findings.
 _BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
 # C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a reader sees.
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -7,12 +7,11 @@ cannot hold secrets.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
-from collections.abc import Container, Iterator
-from dataclasses import replace
-from functools import lru_cache
+from collections.abc import Callable, Container, Iterator
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,19 +21,20 @@ from validator.loader import (
     FLAT_SECRET_KEYS,
     LOGIN_KEYS,
     NO_SPACE_SECRET,
+    SECTIONS,
     hide_userinfo,
     secret_key,
     userinfo,
 )
 from validator.registry import finding
 from validator.sanitize import has_control, one_line
+from validator.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
     from validator.loader import Document
 
-SECTIONS = ("users", "smtp", "imap")
 _SECTION_NAMES = {"users": "user", "smtp": "smtp entry", "imap": "imap account"}
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -171,252 +171,375 @@ def _errors(data: Any, root_ok: bool, passed: Container[tuple[str, int]]) -> Ite
                 yield (section, index, *tuple(error.absolute_path)[2:]), error
 
 
+@dataclass
+class _Failure:
+    """One jsonschema error at ``path`` of ``document``, with what the handlers word their findings from.
+
+    ``seen`` is shared by the errors of one document: a finding that several errors lead to is made once.
+    """
+
+    document: Document
+    error: Any
+    path: tuple[object, ...]
+    seen: set[tuple[str, tuple[object, ...], object]]
+
+    @property
+    def instance(self) -> Any:
+        return self.error.instance
+
+    @cached_property
+    def account(self) -> str | None:
+        return _account(self.document.data, self.path)
+
+    @cached_property
+    def where(self) -> str:
+        return _describe(self.document.data, self.path)
+
+    @property
+    def location(self) -> Location:
+        return self.document.location(self.path)
+
+    @property
+    def name(self) -> str:
+        """The field at fault (``item`` for a list item)."""
+        return str(self.path[-1]) if self.path and isinstance(self.path[-1], str) else "item"
+
+    def first(self, what: str, detail: object = None) -> bool:
+        """Whether this is the first time ``what`` is reported for this path (and ``detail``)."""
+        key = (what, self.path, detail)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+_Handler = Callable[[_Failure], list[Finding]]
+
+
 def _findings(
     document: Document, error: Any, path: tuple[object, ...], seen: set[tuple[str, tuple[object, ...], object]]
 ) -> list[Finding]:
-    kind, instance = error.validator, error.instance
-    account = _account(document.data, path)
-    where = _describe(document.data, path)
-    if kind == "required":
-        out = []
-        for name in error.validator_value:
-            if isinstance(instance, dict) and name not in instance and ("req", path, name) not in seen:
-                seen.add(("req", path, name))
-                if not path and name == "version":
-                    out.append(
-                        finding(
-                            "MC005",
-                            "document has no `version`",
-                            document.location(path),
-                            hint="add `version: 1` at the top",
-                        )
-                    )
-                elif path and secret_key(path[-1]) and name == "env":
-                    if any(_is_env(key) for key in instance):
-                        continue  # `{ENV: X}`: the wrongly written key says it (MC102)
-                    out.append(
-                        finding(
-                            "MC101",
-                            f"`{path[-1]}` of {_entry(document.data, path)} must be {{env: NAME}}: it has no `env`",
-                            document.location(path),
-                            hint=f"write `{path[-1]}: {{env: SOME_VARIABLE}}`",
-                            account=account,
-                        )
-                    )
-                else:
-                    word = next((w for w in map(_no_space, [*instance, *instance.values()]) if w), None)
-                    out.append(
-                        finding(
-                            "MC101",
-                            f"{where} lacks required key '{name}'",
-                            document.location(path),
-                            hint=_SPACE_HINT.format(word) if word and name == "password" else None,
-                            account=account,
-                        )
-                    )
-        return out
-    if kind == "additionalProperties":
-        allowed = list(_properties(error.schema))
-        out = []
-        for key in instance:
-            if key in allowed or ("extra", path, key) in seen:
-                continue
-            seen.add(("extra", path, key))
-            # A key that may be the secret itself is never echoed, not even in the JSON pointer.
-            hidden = replace(document.location((*path, key), key=True), pointer=pointer_of(path))
-            if any(secret_key(part) for part in path):
-                # Inside a password mapping even a key may be the secret itself: never echo it.
-                owner = f"`{path[-1]}` of {_entry(document.data, path)}"
-                if _is_env(key):
-                    out.append(
-                        finding(
-                            "MC102",
-                            f"{owner} must be {{env: NAME}}: `{key}` is not `env`",
-                            hidden,
-                            hint=f"write `{path[-1]}: {{env: NAME}}`, with `env` in lower case",
-                            account=account,
-                        )
-                    )
-                    continue
-                out.append(
-                    finding(
-                        "MC102",
-                        f"unexpected key in {owner}",
-                        hidden,
-                        hint="a password is written `{env: NAME}` and takes no other key",
-                        account=account,
-                    )
+    """The findings for one jsonschema error, worded by the handler of its keyword (:data:`_HANDLERS`).
+
+    A wrong `version` and a wrong password are worded by what they are about, whatever the keyword; a key
+    missing from or foreign to them is still worded by its keyword.
+    """
+    failure = _Failure(document, error, path, seen)
+    kind = error.validator
+    if kind not in ("required", "additionalProperties"):
+        if path == ("version",):
+            return _on_version(failure)
+        if "password" in path:
+            return _on_password(failure)
+    return _HANDLERS.get(kind, _on_other)(failure)
+
+
+def _on_required(failure: _Failure) -> list[Finding]:
+    """MC101 for each missing key (MC005 for `version`, the `{env: NAME}` form for a password)."""
+    document, path, instance = failure.document, failure.path, failure.instance
+    out = []
+    for name in failure.error.validator_value:
+        if not (isinstance(instance, dict) and name not in instance and failure.first("req", name)):
+            continue
+        if not path and name == "version":
+            out.append(
+                finding(
+                    "MC005",
+                    "document has no `version`",
+                    document.location(path),
+                    hint="add `version: 1` at the top",
                 )
-                continue
-            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            suggestion = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(allowed)}"
-            word = _no_space(key)
-            if (path and path[-1] == "credentials") or word:
-                # A password pasted as a key of `credentials`, or a key `password:secret`: not echoed.
-                out.append(
-                    finding(
-                        "MC102",
-                        f"unknown key in {where}",
-                        hidden,
-                        hint=_SPACE_HINT.format(word) if word else suggestion,
-                        account=account,
-                    )
-                )
-            else:
-                out.append(
-                    finding(
-                        "MC102",
-                        f"unknown key {_key(key)} in {where}",
-                        document.location((*path, key), key=True),
-                        hint=suggestion,
-                        account=account,
-                    )
-                )
-            if len(path) == 2 and path[0] in SECTIONS and _flat_secret(key, instance[key]):
-                out.append(
-                    finding(
-                        "MC301",
-                        f"plaintext secret in {where} (under the unknown key {_key(key)})",
-                        document.location((*path, key)),
-                        hint="delete it; a password belongs in `credentials` as `password: {env: SOME_VARIABLE}`",
-                        account=account,
-                    )
-                )
-        return out
-    location = document.location(path)
-    if not path and kind == "type" and instance is None:
-        return [
-            finding(
-                "MC005", "document is empty: it has no `version`", location, hint="start the document with `version: 1`"
             )
-        ]
-    if not path and kind == "type":
-        return [
-            finding(
-                "MC103", "a document must be a mapping with `version: 1` and the sections users, smtp, imap", location
+        elif path and secret_key(path[-1]) and name == "env":
+            if any(_is_env(key) for key in instance):
+                continue  # `{ENV: X}`: the wrongly written key says it (MC102)
+            out.append(
+                finding(
+                    "MC101",
+                    f"`{path[-1]}` of {_entry(document.data, path)} must be {{env: NAME}}: it has no `env`",
+                    document.location(path),
+                    hint=f"write `{path[-1]}: {{env: SOME_VARIABLE}}`",
+                    account=failure.account,
+                )
             )
-        ]
-    if path == ("version",):
-        if ("version", path, None) in seen:  # a wrong type is also not the allowed value: report once
-            return []
-        seen.add(("version", path, None))
-        shown = repr(instance) if isinstance(instance, (int, str)) and not isinstance(instance, bool) else "this"
-        return [
-            finding(
-                "MC005",
-                f"unsupported version {shown}: this mailcfg reads format version 1",
-                location,
-                hint="write `version: 1`",
+        else:
+            word = next((w for w in map(_no_space, [*instance, *instance.values()]) if w), None)
+            out.append(
+                finding(
+                    "MC101",
+                    f"{failure.where} lacks required key '{name}'",
+                    document.location(path),
+                    hint=_SPACE_HINT.format(word) if word and name == "password" else None,
+                    account=failure.account,
+                )
             )
-        ]
-    name = str(path[-1]) if path and isinstance(path[-1], str) else "item"
-    if "password" in path:
-        if kind == "type" and path[-1] == "password" and isinstance(instance, (str, int, float, bool)):
-            return [
+    return out
+
+
+def _on_additional_properties(failure: _Failure) -> list[Finding]:
+    """MC102 for each unknown key, never echoing one that may be a secret; MC301 when it holds one."""
+    document, path, instance = failure.document, failure.path, failure.instance
+    allowed = list(_properties(failure.error.schema))
+    out = []
+    for key in instance:
+        if key in allowed or not failure.first("extra", key):
+            continue
+        # A key that may be the secret itself is never echoed, not even in the JSON pointer.
+        hidden = replace(document.location((*path, key), key=True), pointer=pointer_of(path))
+        if any(secret_key(part) for part in path):
+            out.append(_in_secret(failure, key, hidden))
+            continue
+        suggestion = did_you_mean(str(key), allowed) or f"known keys: {', '.join(allowed)}"
+        word = _no_space(key)
+        if (path and path[-1] == "credentials") or word:
+            # A password pasted as a key of `credentials`, or a key `password:secret`: not echoed.
+            out.append(
+                finding(
+                    "MC102",
+                    f"unknown key in {failure.where}",
+                    hidden,
+                    hint=_SPACE_HINT.format(word) if word else suggestion,
+                    account=failure.account,
+                )
+            )
+        else:
+            out.append(
+                finding(
+                    "MC102",
+                    f"unknown key {_key(key)} in {failure.where}",
+                    document.location((*path, key), key=True),
+                    hint=suggestion,
+                    account=failure.account,
+                )
+            )
+        if len(path) == 2 and path[0] in SECTIONS and _flat_secret(key, instance[key]):
+            out.append(
                 finding(
                     "MC301",
-                    f"plaintext password in {where}",
-                    location,
-                    account=account,
-                    hint="name an environment variable instead: `password: {env: SOME_VARIABLE}`",
+                    f"plaintext secret in {failure.where} (under the unknown key {_key(key)})",
+                    document.location((*path, key)),
+                    hint="delete it; a password belongs in `credentials` as `password: {env: SOME_VARIABLE}`",
+                    account=failure.account,
                 )
-            ]
-        if kind == "type":
-            return [
-                finding(
-                    "MC103",
-                    f"'{name}' of {where} must be {_expected(error.validator_value)}",
-                    location,
-                    account=account,
-                    hint="write `password: {env: SOME_VARIABLE}`",
-                )
-            ]
+            )
+    return out
+
+
+def _in_secret(failure: _Failure, key: object, hidden: Location) -> Finding:
+    """MC102 for an unknown key inside a password mapping, where even a key may be the secret itself."""
+    path = failure.path
+    owner = f"`{path[-1]}` of {_entry(failure.document.data, path)}"
+    if _is_env(key):
+        return finding(
+            "MC102",
+            f"{owner} must be {{env: NAME}}: `{key}` is not `env`",
+            hidden,
+            hint=f"write `{path[-1]}: {{env: NAME}}`, with `env` in lower case",
+            account=failure.account,
+        )
+    return finding(
+        "MC102",
+        f"unexpected key in {owner}",
+        hidden,
+        hint="a password is written `{env: NAME}` and takes no other key",
+        account=failure.account,
+    )
+
+
+def _on_version(failure: _Failure) -> list[Finding]:
+    """MC005 for a `version` other than 1, once: a wrong type is also not the allowed value."""
+    if not failure.first("version"):
+        return []
+    instance = failure.instance
+    shown = repr(instance) if isinstance(instance, (int, str)) and not isinstance(instance, bool) else "this"
+    return [
+        finding(
+            "MC005",
+            f"unsupported version {shown}: this mailcfg reads format version 1",
+            failure.location,
+            hint="write `version: 1`",
+        )
+    ]
+
+
+def _on_password(failure: _Failure) -> list[Finding]:
+    """A password that is no `{env: NAME}`: MC301 for a plain value, MC103 for another type, else MC104."""
+    kind, path, instance = failure.error.validator, failure.path, failure.instance
+    if kind == "type" and path[-1] == "password" and isinstance(instance, (str, int, float, bool)):
         return [
             finding(
-                "MC104",
-                f"'{name}' of {where} must be an environment variable name "
-                "(letters, digits, '_'; not starting with a digit)",
-                location,
-                account=account,
+                "MC301",
+                f"plaintext password in {failure.where}",
+                failure.location,
+                account=failure.account,
+                hint="name an environment variable instead: `password: {env: SOME_VARIABLE}`",
             )
         ]
-    if kind == "type" and name == "credentials" and len(path) == 3 and path[0] in SECTIONS:
-        # Whatever the value (`credentials: "user:password"`), it is masked and not described.
-        word = _no_space(instance)
+    if kind == "type":
         return [
             finding(
                 "MC103",
-                f"`credentials` of {_entry(document.data, path)} must be a mapping (username, password, contact)",
-                location,
+                f"'{failure.name}' of {failure.where} must be {_expected(failure.error.validator_value)}",
+                failure.location,
+                account=failure.account,
+                hint="write `password: {env: SOME_VARIABLE}`",
+            )
+        ]
+    return [
+        finding(
+            "MC104",
+            f"'{failure.name}' of {failure.where} must be an environment variable name "
+            "(letters, digits, '_'; not starting with a digit)",
+            failure.location,
+            account=failure.account,
+        )
+    ]
+
+
+def _on_type(failure: _Failure) -> list[Finding]:
+    """MC103 for a value of the wrong type (MC005 for an empty document)."""
+    path, instance = failure.path, failure.instance
+    if not path and instance is None:
+        return [
+            finding(
+                "MC005",
+                "document is empty: it has no `version`",
+                failure.location,
+                hint="start the document with `version: 1`",
+            )
+        ]
+    if not path:
+        return [
+            finding(
+                "MC103",
+                "a document must be a mapping with `version: 1` and the sections users, smtp, imap",
+                failure.location,
+            )
+        ]
+    if failure.name == "credentials" and len(path) == 3 and path[0] in SECTIONS:
+        # Whatever the value (`credentials: "user:password"`), it is masked and not described.
+        word = _no_space(instance)
+        entry = _entry(failure.document.data, path)
+        return [
+            finding(
+                "MC103",
+                f"`credentials` of {entry} must be a mapping (username, password, contact)",
+                failure.location,
                 hint=_SPACE_HINT.format(word)
                 if word
                 else "write `credentials:` with `username:`, "
                 "`password: {env: SOME_VARIABLE}` and `contact:` indented below it",
-                account=account,
+                account=failure.account,
             )
         ]
-    if kind == "type":
-        hint = None
-        if isinstance(instance, str) and "integer" in str(error.validator_value) and instance.strip().isdigit():
-            hint = f"write {int(instance.strip())} as a plain number, without quotes or leading zeros"
-        return [
-            finding(
-                "MC103",
-                f"'{name}' of {where} must be {_expected(error.validator_value)}, not {_actual(instance)}",
-                location,
-                hint=hint,
-                account=account,
-            )
-        ]
-    if kind == "format":
-        if isinstance(instance, str) and has_control(instance):
-            return []  # the field's pattern reports it, as a control character
-        rule = "MC105" if error.validator_value == "email" else "MC106"
-        what = "e-mail address" if rule == "MC105" else "host name"
-        reason = one_line(str(error.cause)) if error.cause else f"not a valid {what}"
-        if rule == "MC106" and isinstance(instance, str) and userinfo(instance) is not None:
-            reason = (
-                "give the bare host name: the `user:password@` of a URL does not belong here; the password "
-                "goes in `credentials` as `password: {env: SOME_VARIABLE}`"
-            )
-        return [
-            finding(
-                rule,
-                f"'{name}' of {where} is not a valid {what}: {_value(instance)}",
-                location,
-                hint=reason,
-                account=account,
-            )
-        ]
-    if kind in ("enum", "const"):
-        allowed = error.validator_value if kind == "enum" else [error.validator_value]
-        meant, enum_hint = _encryption_meant(document.data, path, instance) if name == "encryption" else (None, None)
-        guess = f" (did you mean `{meant}`?)" if meant else ""
-        return [
-            finding(
-                "MC104",
-                f"'{name}' of {where} is {_value(instance)}{guess}; allowed: {', '.join(map(str, allowed))}",
-                location,
-                hint=enum_hint,
-                account=account,
-            )
-        ]
-    if kind == "pattern":
-        return _pattern_findings(error, f"'{name}' of {where}", location, account)
-    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return [
-            finding("MC104", f"'{name}' of {where} is {_value(instance)}, outside 1-65535", location, account=account)
-        ]
-    if kind == "minLength":
-        return [finding("MC104", f"'{name}' of {where} must not be empty", location, account=account)]
+    expected = failure.error.validator_value
+    hint = None
+    if isinstance(instance, str) and "integer" in str(expected) and instance.strip().isdigit():
+        hint = f"write {int(instance.strip())} as a plain number, without quotes or leading zeros"
+    return [
+        finding(
+            "MC103",
+            f"'{failure.name}' of {failure.where} must be {_expected(expected)}, not {_actual(instance)}",
+            failure.location,
+            hint=hint,
+            account=failure.account,
+        )
+    ]
+
+
+def _on_format(failure: _Failure) -> list[Finding]:
+    """MC105 for an e-mail address, MC106 for a host name, with the format check's reason as the hint."""
+    instance, error = failure.instance, failure.error
+    if isinstance(instance, str) and has_control(instance):
+        return []  # the field's pattern reports it, as a control character
+    rule = "MC105" if error.validator_value == "email" else "MC106"
+    what = "e-mail address" if rule == "MC105" else "host name"
+    reason = one_line(str(error.cause)) if error.cause else f"not a valid {what}"
+    if rule == "MC106" and isinstance(instance, str) and userinfo(instance) is not None:
+        reason = (
+            "give the bare host name: the `user:password@` of a URL does not belong here; the password "
+            "goes in `credentials` as `password: {env: SOME_VARIABLE}`"
+        )
+    return [
+        finding(
+            rule,
+            f"'{failure.name}' of {failure.where} is not a valid {what}: {_value(instance)}",
+            failure.location,
+            hint=reason,
+            account=failure.account,
+        )
+    ]
+
+
+def _on_enum(failure: _Failure) -> list[Finding]:
+    """MC104 for a value outside the allowed ones (`enum`, `const`), with the `encryption` meant if any."""
+    error, instance, name = failure.error, failure.instance, failure.name
+    allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
+    data = failure.document.data
+    meant, enum_hint = _encryption_meant(data, failure.path, instance) if name == "encryption" else (None, None)
+    guess = f" (did you mean `{meant}`?)" if meant else ""
     return [
         finding(
             "MC104",
-            f"'{name}' of {where} is not allowed here ({kind})",
-            location,  # pragma: no cover
-            account=account,
+            f"'{name}' of {failure.where} is {_value(instance)}{guess}; allowed: {', '.join(map(str, allowed))}",
+            failure.location,
+            hint=enum_hint,
+            account=failure.account,
         )
     ]
+
+
+def _on_pattern(failure: _Failure) -> list[Finding]:
+    return _pattern_findings(failure.error, f"'{failure.name}' of {failure.where}", failure.location, failure.account)
+
+
+def _on_range(failure: _Failure) -> list[Finding]:
+    """MC104 for a number outside its range (a port)."""
+    return [
+        finding(
+            "MC104",
+            f"'{failure.name}' of {failure.where} is {_value(failure.instance)}, outside 1-65535",
+            failure.location,
+            account=failure.account,
+        )
+    ]
+
+
+def _on_min_length(failure: _Failure) -> list[Finding]:
+    """MC104 for an empty string."""
+    return [
+        finding(
+            "MC104", f"'{failure.name}' of {failure.where} must not be empty", failure.location, account=failure.account
+        )
+    ]
+
+
+def _on_other(failure: _Failure) -> list[Finding]:  # pragma: no cover - the schema uses no other keyword
+    return [
+        finding(
+            "MC104",
+            f"'{failure.name}' of {failure.where} is not allowed here ({failure.error.validator})",
+            failure.location,
+            account=failure.account,
+        )
+    ]
+
+
+# Each jsonschema keyword the schema uses, and the handler that words its errors (the rest: _on_other).
+_HANDLERS: dict[str, _Handler] = {
+    "required": _on_required,
+    "additionalProperties": _on_additional_properties,
+    "type": _on_type,
+    "format": _on_format,
+    "enum": _on_enum,
+    "const": _on_enum,
+    "pattern": _on_pattern,
+    "minimum": _on_range,
+    "maximum": _on_range,
+    "exclusiveMinimum": _on_range,
+    "exclusiveMaximum": _on_range,
+    "minLength": _on_min_length,
+}
 
 
 def _pattern_findings(error: Any, what: str, location: Location, account: str | None) -> list[Finding]:

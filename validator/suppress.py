@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from validator.finding import Finding, Location, Severity, Suppression
+from validator.loader import LINE_BREAKS
 from validator.registry import RULES, finding
 
-_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 # `# mailcfg: ignore[MC403, MC402] reason`; the `#` must start a comment (line start or after blank).
 _INLINE = re.compile(r"(?:^|(?<=\s))#\s*mailcfg:\s*ignore\[([^\]]*)\][ \t]*(.*?)\s*$", re.IGNORECASE)
 _COMMENT_ONLY = re.compile(r"\s*#")
@@ -62,7 +62,7 @@ def comments(name: str, text: str) -> list[_Comment]:
     """The suppression comments of one file, each with the lines it covers (1-based)."""
     if "mailcfg" not in text:  # the common case: nothing to scan
         return []
-    lines = _BREAKS.split(text)
+    lines = LINE_BREAKS.split(text)
     found: list[_Comment] = []
     for index, line in enumerate(lines):
         match = _INLINE.search(line)

@@ -30,11 +30,11 @@ import pytest
 import yaml
 
 from validator import engine
+from validator.accounts import Entry
 from validator.cli import main
 from validator.live import LiveResult, VerifyOptions, verify
 from validator.live.plan import plan
 from validator.live.probe import Probe
-from validator.model import Entry
 from validator.reporters import FORMATS
 from validator.reporters.github import escape_data
 from validator.trust import from_settings

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from validator.live.result import Interrupted, LiveResult, Stage, VerifyOptions
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet
+    from validator.accounts import AccountSet
 
 __all__ = ["Interrupted", "LiveResult", "Stage", "VerifyOptions", "verify"]
 

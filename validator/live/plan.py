@@ -14,7 +14,8 @@ from validator.live.result import VerifyOptions
 from validator.trust import normalize_host
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet, Entry, Imap, Smtp
+    from validator.accounts import AccountSet, Entry
+    from validator.model import Imap, Smtp
 
 
 @dataclass(frozen=True)

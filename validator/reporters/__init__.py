@@ -61,14 +61,6 @@ def _reporter(name: str) -> Reporter:
     raise ValueError(f"no report format {name!r}; the formats are {', '.join(FORMATS)}")
 
 
-# Defence in depth for lines the loader never turned into values (a syntax error on a password line):
-# whatever follows a password-like key is a secret unless it is an `{env: NAME}` reference. The text report
-# masks it; SARIF does not measure it (a region's end would tell the secret's length).
-SECRET_VALUE = re.compile(
-    r"""((?:^|[\s{,])["']?(?:password|passwd|secret|token|api_?key)["']?\s*:[ \t]*)(?!\{\s*env\s*:)(\S.*)""",
-    re.IGNORECASE,
-)
-
 # Our own messages are short; a cap this high only stops a hostile value from filling the screen.
 TEXT_LIMIT = 2000
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from validator.outcome import Result
     from validator.reporters import ReportOptions
 
+# The sections whose entries are accounts, each a testcase: loader.SECTIONS without `users`.
 SECTIONS = ("smtp", "imap")
 # The suite (and classname) of the error an interrupted `verify` adds.
 INTERRUPTED = "mailcfg verify"

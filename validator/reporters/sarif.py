@@ -30,10 +30,10 @@ from urllib.parse import quote
 
 from validator import __version__
 from validator.finding import Finding, Location, Severity
-from validator.loader import LINE_BREAKS
+from validator.loader import LINE_BREAKS, SECRET_VALUE
 from validator.outcome import order_key
 from validator.registry import RULES
-from validator.reporters import SECRET_VALUE, json_text, plain
+from validator.reporters import json_text, plain
 
 if TYPE_CHECKING:
     from validator.loader import SourceFile

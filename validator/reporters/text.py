@@ -15,9 +15,9 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
-from validator.loader import LINE_BREAKS
+from validator.loader import LINE_BREAKS, SECRET_VALUE
 from validator.model import CONTROL_CHARACTERS
-from validator.reporters import SECRET_VALUE, plain
+from validator.reporters import plain
 from validator.reporters.sarif import MAX_RESULTS
 from validator.sanitize import REPLACEMENT, report_line
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from validator.outcome import Result
     from validator.reporters import ReportOptions
 
-_BREAKS = LINE_BREAKS
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 _MASK = "****"
 # Characters of a source line shown around the caret (a minified or hostile file may have 1 MB lines).
@@ -67,7 +66,7 @@ def _finding(item: Finding, source: SourceFile | None, cache: dict[str, list[str
     if source is not None and source.text:
         lines = cache.get(source.name)
         if lines is None:
-            lines = cache[source.name] = _BREAKS.split(source.text)
+            lines = cache[source.name] = LINE_BREAKS.split(source.text)
         if 1 <= item.line <= len(lines):
             text, column = _masked(lines[item.line - 1], item.line - 1, item.column - 1, source.masks)
             text, column = _window(_visible(text), column)

@@ -14,7 +14,7 @@ sequence rewrites what is shown) and CI logs (where a line starting with `::` is
 finding names the character by its code point and never repeats the value.
 
 Emitted by the schema stage (`validator/schema.py`, `_findings`, `_pattern_findings`); a value the schema passes
-but the model refuses is reported here too (`validator/model.py`, `_refused`).
+but the model refuses is reported here too (`validator/accounts.py`, `_refused`).
 
 Fails:
 

@@ -32,7 +32,7 @@ from validator.finding import Finding, Severity
 from validator.suggest import did_you_mean
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet, Context
+    from validator.accounts import AccountSet, Context
 
 ID = "MC201"
 SEVERITY = Severity.ERROR

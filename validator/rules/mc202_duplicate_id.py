@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from validator.finding import Finding, Severity
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet, Context, RawEntry
+    from validator.accounts import AccountSet, Context, RawEntry
 
 ID = "MC202"
 SEVERITY = Severity.ERROR

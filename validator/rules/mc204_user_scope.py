@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from validator.finding import Finding, Severity
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet, Context
+    from validator.accounts import AccountSet, Context
 
 ID = "MC204"
 SEVERITY = Severity.ERROR

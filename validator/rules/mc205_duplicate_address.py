@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 from validator.finding import Finding, Severity
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet, Context, Entry, Imap
+    from validator.accounts import AccountSet, Context, Entry
+    from validator.model import Imap
 
 ID = "MC205"
 SEVERITY = Severity.WARNING

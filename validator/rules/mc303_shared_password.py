@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING
 from validator.finding import Finding, Severity
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet, Context, Credentials, Entry, Imap, Smtp
+    from validator.accounts import AccountSet, Context, Entry
+    from validator.model import Credentials, Imap, Smtp
 
 ID = "MC303"
 SEVERITY = Severity.WARNING

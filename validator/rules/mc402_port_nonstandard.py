@@ -30,7 +30,7 @@ from validator.finding import Finding, Severity
 from validator.rules._common import contradicts, usual_ports
 
 if TYPE_CHECKING:
-    from validator.model import AccountSet, Context
+    from validator.accounts import AccountSet, Context
 
 ID = "MC402"
 SEVERITY = Severity.INFO
