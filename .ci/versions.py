@@ -6,9 +6,9 @@ log shows what was tested. A requirement whose marker excludes this Python says 
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
 import re
 import sys
+from importlib import metadata
 
 
 def main() -> int:
