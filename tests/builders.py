@@ -5,6 +5,11 @@ Fixtures (``check``, ``cli``) and result helpers (``only``, ``where``) are in te
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+# The type of conftest's ``cli`` fixture: ``cli("check", path) -> (exit code, stdout, stderr)``.
+Cli = Callable[..., tuple[int, str, str]]
+
 # VALID's smtp section, lines 4-12: the one smtp account, `outgoing`. A file of its own as "version: 1\n" + SMTP.
 SMTP = """\
 smtp:

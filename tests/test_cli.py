@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from builders import VALID
+from builders import VALID, Cli
 
 from validator import __version__
 from validator.registry import RULES
-
-Cli = Callable[..., tuple[int, str, str]]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "accounts.example.yaml"

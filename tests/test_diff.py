@@ -19,15 +19,12 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from builders import VALID, edit, imap_entry
-
-Cli = Callable[..., tuple[int, str, str]]
+from builders import VALID, Cli, edit, imap_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "diff"

@@ -10,16 +10,13 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
 import yaml
-from builders import VALID, imap_entry
-
-Cli = Callable[..., tuple[int, str, str]]
+from builders import VALID, Cli, imap_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "accounts.example.yaml"

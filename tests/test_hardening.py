@@ -17,17 +17,15 @@ import resource
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import VALID
+from builders import VALID, Cli
 
 from validator import engine, loader
 
 ROOT = Path(__file__).resolve().parent.parent
-Cli = Callable[..., tuple[int, str, str]]
 GIB = 1 << 30
 CHILD_TIMEOUT = 60  # seconds: a child still running then has hung (or is far beyond the budget)
 

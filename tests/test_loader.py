@@ -10,19 +10,16 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from builders import VALID
+from builders import VALID, Cli
 from conftest import Check, only, where
 
 from validator import engine, loader
 from validator.errors import PathError
 from validator.outcome import Result
-
-Cli = Callable[..., tuple[int, str, str]]
 
 
 def insert_after(line: int, text: str, base: str = VALID) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from builders import Cli
 
 from validator import loader
-from validator.cli import main
 
 
 def rules_of(text: str) -> list[tuple[str, str]]:
@@ -38,48 +38,42 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
 
 # The smallest valid set, not tests/builders.py's VALID: these tests are about paths and configuration files.
 MINIMAL = "version: 1\nusers:\n  - id: anna\n    name: Anna\n"
 
 
 def test_a_directory_without_account_files_is_a_usage_error(in_tmp: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+                                                            cli: Cli) -> None:
     (in_tmp / "empty").mkdir()
     (in_tmp / "empty" / "notes.txt").write_text("no yaml here\n", encoding="utf-8")
-    code, out, err = run(capsys, "check", "--no-config", "empty")
+    code, out, err = cli("check", "--no-config", "empty")
     assert (code, out) == (2, "")
     assert err == "mailcfg: error: empty: no *.yaml or *.yml file under it\n"
 
 
-def test_config_paths_to_a_folder_without_yaml_too(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_paths_to_a_folder_without_yaml_too(in_tmp: Path, cli: Cli) -> None:
     (in_tmp / "accounts").mkdir()
     (in_tmp / ".mailcfg.yaml").write_text("paths: [accounts]\n", encoding="utf-8")
-    code, _, err = run(capsys, "check")
+    code, _, err = cli("check")
     assert code == 2
     assert "accounts: no *.yaml or *.yml file under it" in err
 
 
-def test_the_same_file_named_twice_is_read_once(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_same_file_named_twice_is_read_once(in_tmp: Path, cli: Cli) -> None:
     (in_tmp / "a.yaml").write_text(MINIMAL, encoding="utf-8")
     (in_tmp / "link.yaml").symlink_to("a.yaml")
-    code, out, _ = run(capsys, "check", "--no-config", "a.yaml", "link.yaml", "./a.yaml")
+    code, out, _ = cli("check", "--no-config", "a.yaml", "link.yaml", "./a.yaml")
     assert code == 0, out
     assert "MC202" not in out
     assert "1 file" in out
 
 
-def test_invalid_pyproject_toml_is_mc006_not_ignored(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_pyproject_toml_is_mc006_not_ignored(in_tmp: Path, cli: Cli) -> None:
     """A broken `[tool.mailcfg` header made the whole file invisible: `strict` and the rest silently lost."""
     (in_tmp / "pyproject.toml").write_text("[tool.mailcfg\nstrict = true\n", encoding="utf-8")
     (in_tmp / "accounts.yaml").write_text(MINIMAL, encoding="utf-8")
-    code, out, _ = run(capsys, "check", "--no-color")
+    code, out, _ = cli("check", "--no-color")
     assert code == 1
     assert "pyproject.toml:1:14: error[MC006] configuration file: invalid TOML" in out
 
@@ -88,11 +82,11 @@ def test_invalid_pyproject_toml_is_mc006_not_ignored(in_tmp: Path, capsys: pytes
     (".mailcfg.yaml", "max-file-size: 9999999999999\n"),
     ("pyproject.toml", "[tool.mailcfg]\nmax-file-size = 9999999999999\n"),
 ])
-def test_max_file_size_out_of_range_in_a_config_file(in_tmp: Path, capsys: pytest.CaptureFixture[str],
+def test_max_file_size_out_of_range_in_a_config_file(in_tmp: Path, cli: Cli,
                                                       name: str, text: str) -> None:
     """It crashed with OverflowError (exit 70)."""
     (in_tmp / name).write_text(text, encoding="utf-8")
     (in_tmp / "accounts.yaml").write_text(MINIMAL, encoding="utf-8")
-    code, out, err = run(capsys, "check", "--no-color")
+    code, out, err = cli("check", "--no-color")
     assert code == 1, err
     assert "error[MC006] configuration file: 'max-file-size' must be a number of MiB from 1 to 16384" in out

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from builders import VALID
+from builders import VALID, Cli
 from conftest import SPEC_SEVERITY, Check
 from jsonschema import Draft202012Validator
 
@@ -19,8 +19,6 @@ from validator.live.result import LiveResult
 from validator.outcome import Result
 from validator.registry import RULES
 from validator.reporters import ReportOptions, render
-
-Cli = Callable[..., tuple[int, str, str]]
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "docs" / "reference.md"

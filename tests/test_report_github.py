@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from builders import VALID
+from builders import VALID, Cli
 
 from validator import engine
 from validator.finding import Finding, Location, Severity
 from validator.outcome import Result
 from validator.reporters import ReportOptions, render
 from validator.reporters.github import MAX_ROWS, job_summary
-
-Cli = Callable[..., tuple[int, str, str]]
 
 # Everything the runner treats specially, plus text that looks like an escape already.
 NASTY = "50% done: a,b\r\nsecond line\rthird\n::error::not a command %0A %25 ,: end"

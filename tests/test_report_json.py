@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import VALID, imap_entry
+from builders import VALID, Cli, imap_entry
 from jsonschema import Draft202012Validator
 
 from validator import __version__
@@ -18,8 +17,6 @@ from validator.finding import Finding, Location, Severity
 from validator.live.result import LiveResult
 from validator.outcome import Result
 from validator.reporters import ReportOptions, render
-
-Cli = Callable[..., tuple[int, str, str]]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "accounts.example.yaml"

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from builders import ROLE_ACCOUNT, VALID, imap_entry
+from builders import ROLE_ACCOUNT, VALID, Cli, imap_entry
 from junitparser import Error, Failure, JUnitXml, TestCase, TestSuite
 
 from validator import engine
@@ -17,8 +16,6 @@ from validator.finding import Finding, Location, Severity, Suppression
 from validator.live.result import LiveResult
 from validator.outcome import Result
 from validator.reporters import ReportOptions, render
-
-Cli = Callable[..., tuple[int, str, str]]
 
 PEOPLE = (
     "version: 1\n"

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pytest
-from builders import VALID
+from builders import VALID, Cli
 from jsonschema import Draft4Validator
 
 from validator import __version__, engine
@@ -23,8 +22,6 @@ from validator.registry import RULES
 from validator.reporters import ReportOptions, render
 from validator.reporters import sarif as sarif_reporter
 from validator.reporters.sarif import MAX_RESULTS, token_end
-
-Cli = Callable[..., tuple[int, str, str]]
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 # The schema declares draft-04 (`"$schema": "http://json-schema.org/draft-04/schema#"`).

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from builders import VALID
+from builders import VALID, Cli
 
 from validator.finding import Finding, Location, Severity, Suppression
 from validator.live.result import LiveResult
 from validator.outcome import Result
 from validator.reporters import ReportOptions, render
 from validator.reporters.sarif import MAX_RESULTS
-
-Cli = Callable[..., tuple[int, str, str]]
 
 ERROR = Finding("MC201", Severity.ERROR, "no smtp entry 'outgoin'", Location("a.yaml", 9, 15, "/imap/0/outgoing"))
 FINISHED = LiveResult("outgoing", "smtp", "smtp.example.com", 587, "ok", "auth", "all stages passed", 0.4)

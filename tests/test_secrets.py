@@ -13,15 +13,12 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from builders import VALID, in_account, with_credentials, with_host
+from builders import VALID, Cli, in_account, with_credentials, with_host
 
 from validator.reporters import FORMATS
-
-Cli = Callable[..., tuple[int, str, str]]
 
 CANARY = "CANARY-7f3a9c-s3cr3t"
 ENV_CANARY = "CANARY-env-5d81e0-v4lu3"

@@ -9,16 +9,13 @@ without a space (which YAML reads as text).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from builders import VALID, in_account, with_credentials, with_host
+from builders import VALID, Cli, in_account, with_credentials, with_host
 from conftest import Check, only
 
 from validator.outcome import Result
-
-Cli = Callable[..., tuple[int, str, str]]
 
 SECRET = "Sommer2024x"
 IMAP_PASSWORD = "      password: {env: IMAP_INFO_PASSWORD}\n"

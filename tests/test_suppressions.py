@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import ROLE_ACCOUNT, VALID
+from builders import ROLE_ACCOUNT, VALID, Cli
 
 from validator import config, engine
 from validator.finding import Finding
 from validator.outcome import Result
-
-Cli = Callable[..., tuple[int, str, str]]
 
 # VALID plus a personal account on a role address: MC403 on the `scope` value (line 25, column 12).
 ROLE = VALID + ROLE_ACCOUNT

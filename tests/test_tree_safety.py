@@ -13,17 +13,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from builders import VALID
+from builders import VALID, Cli
 
 from validator import loader
 
-Cli = Callable[..., tuple[int, str, str]]
 ROOT = Path(__file__).resolve().parent.parent
 CANARY = "mailcfg-canary-7f3a9c"
 # Every report format at once: text on stdout, the others to files.

@@ -8,8 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from validator.cli import main
+from builders import Cli
 
 ACCOUNTS = """\
 version: 1
@@ -31,88 +30,82 @@ def accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
-
-def test_env_file_in_utf16_is_a_usage_error(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_env_file_in_utf16_is_a_usage_error(accounts: Path, cli: Cli) -> None:
     env_file = accounts.parent / "ci.env"
     env_file.write_bytes("SMTP_PASSWORD=x\r\n".encode("utf-16"))  # what PowerShell 5's `>` writes
-    code, _, err = run(capsys, "check", str(accounts), "--no-config", "--env-file", str(env_file))
+    code, _, err = cli("check", str(accounts), "--no-config", "--env-file", str(env_file))
     assert code == 2
     assert f"--env-file {env_file} is UTF-16; save it as UTF-8" in err
 
 
-def test_env_file_syntax_error_names_the_line(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_env_file_syntax_error_names_the_line(accounts: Path, cli: Cli) -> None:
     env_file = accounts.parent / "ci.env"
     env_file.write_text("A=1\nthis is not an assignment\n", encoding="utf-8")
-    code, _, err = run(capsys, "check", str(accounts), "--no-config", "--env-file", str(env_file))
+    code, _, err = cli("check", str(accounts), "--no-config", "--env-file", str(env_file))
     assert code == 2
     assert f"--env-file {env_file}, line 2: not a NAME=value line" in err
 
 
-def test_env_file_not_utf8(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_env_file_not_utf8(accounts: Path, cli: Cli) -> None:
     env_file = accounts.parent / "ci.env"
     env_file.write_bytes(b"A=1\nB=caf\xe9\n")
-    code, _, err = run(capsys, "check", str(accounts), "--no-config", "--env-file", str(env_file))
+    code, _, err = cli("check", str(accounts), "--no-config", "--env-file", str(env_file))
     assert code == 2
     assert "line 2: not UTF-8" in err
 
 
 @pytest.mark.parametrize("value", ["inf", "1e308", "nan", "0", "-1"])
-def test_timeout_out_of_range(accounts: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
-    code, _, err = run(capsys, "verify", str(accounts), "--no-config", "--allow-any-host", "--timeout", value)
+def test_timeout_out_of_range(accounts: Path, cli: Cli, value: str) -> None:
+    code, _, err = cli("verify", str(accounts), "--no-config", "--allow-any-host", "--timeout", value)
     assert code == 2, err
     assert "--timeout" in err
     assert "internal error" not in err
 
 
-def test_max_file_size_overflow(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "check", str(accounts), "--no-config", "--max-file-size", "9999999999999")
+def test_max_file_size_overflow(accounts: Path, cli: Cli) -> None:
+    code, _, err = cli("check", str(accounts), "--no-config", "--max-file-size", "9999999999999")
     assert code == 2
     assert "--max-file-size" in err
     assert "internal error" not in err
 
 
-def test_ca_file_without_a_certificate(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ca_file_without_a_certificate(accounts: Path, cli: Cli) -> None:
     ca_file = accounts.parent / "ca.pem"
     ca_file.write_text("this is no certificate\n", encoding="utf-8")
-    code, out, err = run(capsys, "verify", str(accounts), "--no-config", "--allow-any-host", "--ca-file", str(ca_file))
+    code, out, err = cli("verify", str(accounts), "--no-config", "--allow-any-host", "--ca-file", str(ca_file))
     assert code == 2
     assert err.strip() == f"mailcfg: error: --ca-file {ca_file}: holds no PEM certificate"
     assert out == ""  # before any check, not once per check
 
 
-def test_only_with_an_unknown_id(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_only_with_an_unknown_id(accounts: Path, cli: Cli) -> None:
     """`--only outgoin` checked nothing and exited 0."""
-    code, _, err = run(capsys, "verify", str(accounts), "--no-config", "--allow-any-host", "--only", "outgoin")
+    code, _, err = cli("verify", str(accounts), "--no-config", "--allow-any-host", "--only", "outgoin")
     assert code == 2
     assert "--only 'outgoin': no smtp or imap entry has this id; did you mean 'outgoing'?" in err
 
 
-def test_debug_works_where_the_message_says(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_debug_works_where_the_message_says(accounts: Path, cli: Cli) -> None:
     """The internal-error line says "run with --debug": after the command name it was "no such option"."""
-    code, _, err = run(capsys, "check", str(accounts), "--no-config", "--debug")
+    code, _, err = cli("check", str(accounts), "--no-config", "--debug")
     assert code == 0, err
     assert "No such option" not in err
 
 
-def test_config_cannot_ignore_withheld_checks(accounts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_cannot_ignore_withheld_checks(accounts: Path, cli: Cli) -> None:
     """A `.mailcfg.yaml` from the pull request ignoring MC511 turned "nothing verified" into exit 0."""
     (accounts.parent / ".mailcfg.yaml").write_text("ignore: [MC511]\nseverity: {MC511: info}\n", encoding="utf-8")
-    code, out, err = run(capsys, "verify", str(accounts), "--no-color", "--allow-host", "mail.example.com")
+    code, out, err = cli("verify", str(accounts), "--no-color", "--allow-host", "mail.example.com")
     assert code == 3, out + err
     assert "error[MC511]" in out
 
 
-def test_bracketed_ipv6_host_is_mc106(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bracketed_ipv6_host_is_mc106(tmp_path: Path, cli: Cli) -> None:
     """`host: "[::1]"` passed `check` and then failed every `verify` (sockets take the bare address)."""
     path = tmp_path / "accounts.yaml"
     path.write_text(ACCOUNTS.replace("smtp.example.invalid", '"[::1]"'), encoding="utf-8")
-    code, out, _ = run(capsys, "check", str(path), "--no-config", "--no-color")
+    code, out, _ = cli("check", str(path), "--no-config", "--no-color")
     assert code == 1
     assert f"{path}:4:11: error[MC106]" in out
     assert "write the IPv6 address without brackets: ::1" in out
