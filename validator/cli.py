@@ -18,9 +18,8 @@ import click
 
 from validator import __version__
 from validator.errors import MailcfgError, PathError, UsageError
-from validator.limits import MAX_FILE_SIZE_MIB, MAX_TIMEOUT
+from validator.limits import DEFAULT_MAX_CHECKS, MAX_FILE_SIZE_MIB, MAX_TIMEOUT
 from validator.reporters import FORMATS
-from validator.trust import DEFAULT_MAX_CHECKS
 
 if TYPE_CHECKING:
     from validator.config import Config

@@ -170,8 +170,11 @@ def _finish(
     """Severity overrides, suppression layers and a stable order."""
     config = options.config
     # MC511's own warnings (an env file's ignored line) stay ordinary findings.
-    fixed = [item for item in findings if item.rule in UNSUPPRESSIBLE and item.severity is Severity.ERROR]
-    findings = [_severity(item, config) for item in findings if item not in fixed]
+    fixed: list[Finding] = []
+    adjustable: list[Finding] = []
+    for item in findings:
+        (fixed if item.rule in UNSUPPRESSIBLE and item.severity is Severity.ERROR else adjustable).append(item)
+    findings = [_severity(item, config) for item in adjustable]
     active, suppressed = suppress.apply(
         findings,
         {source.name: source.text for source in files},

@@ -25,7 +25,6 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 HOST_VAR, ANY_HOST_VAR = "MAILCFG_ALLOW_HOST", "MAILCFG_ALLOW_ANY_HOST"
 ENV_VAR, RECIPIENT_VAR, INSECURE_VAR = "MAILCFG_ALLOW_ENV", "MAILCFG_ALLOW_RECIPIENT", "MAILCFG_ALLOW_INSECURE"
 PREFIX = "MAILCFG_ALLOW_"
-DEFAULT_MAX_CHECKS = 200
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _SPLIT = re.compile(r"[\s,]+")
 _IPV4ISH = re.compile(r"^[\d*]+(\.[\d*]+){1,3}$")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from validator.finding import Finding
-from validator.trust import DEFAULT_MAX_CHECKS, Trust
+from validator.limits import DEFAULT_MAX_CHECKS
+from validator.trust import Trust
 
 OK, WARNING, FAILED, SKIPPED = "ok", "warning", "failed", "skipped"
 
