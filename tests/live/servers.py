@@ -45,7 +45,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -818,18 +818,23 @@ class ServerLoop:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def smtp(self, name: str, hosts: Sequence[str], *, encryption: str, context: ssl.SSLContext | None,
-             lmtp: tuple[str, int], accept_unknown: bool = False) -> SmtpServer:
+             lmtp: tuple[str, int], accept_unknown: bool = False, require_auth: bool = True,
+             handler_factory: Callable[[SmtpRecord, tuple[str, int], bool], _RelayHandler] = _RelayHandler,
+             ) -> SmtpServer:
         """An SMTP server that requires AUTH (PLAIN, LOGIN). ``starttls``: STARTTLS required before AUTH and
-        MAIL; ``ssl``: implicit TLS; ``none``: no STARTTLS offered, AUTH accepted in cleartext."""
+        MAIL; ``ssl``: implicit TLS; ``none``: no STARTTLS offered, AUTH accepted in cleartext.
+        ``require_auth=False``: AUTH neither required nor offered (a relay's next hop, like an MX);
+        ``handler_factory`` builds the relay handler from (record, lmtp, accept_unknown)."""
         record = SmtpRecord(name)
-        handler = _RelayHandler(record, lmtp, accept_unknown)
+        handler = handler_factory(record, lmtp, accept_unknown)
         sessions = self.smtp_sessions
 
         def factory() -> _RecordingSMTP:
             return _RecordingSMTP(
-                handler, record=record, sessions=sessions, require_auth=True, loop=self.loop,
+                handler, record=record, sessions=sessions, require_auth=require_auth, loop=self.loop,
                 tls_context=context if encryption == "starttls" else None,
-                require_starttls=encryption == "starttls", auth_require_tls=encryption == "starttls")
+                require_starttls=encryption == "starttls",
+                auth_require_tls=encryption == "starttls" or not require_auth)
 
         sockets = bind_same_port(hosts)
         for sock in sockets:
