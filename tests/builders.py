@@ -24,8 +24,21 @@ smtp:
 """
 
 # A valid base set (user anna, smtp `outgoing`, imap `info`); tests append or alter a few lines of it and count
-# on its line numbers (the table in tests/test_rules_semantic.py): line 6 is the smtp `host`, 7 its `encryption`,
-# 11 its `password`, 14-23 the imap account `info`.
+# on its line numbers: line 6 is the smtp `host`, 7 its `encryption`, 11 its `password`, 14-23 the imap account
+# `info`. Its lines, for counting positions:
+#
+#      1 version: 1                       13 imap:
+#      2 users:                           14   - id: info
+#      3   - id: anna                     15     scope: system
+#      4 smtp:                            16     address: info@example.com
+#      5   - id: outgoing                 17     host: imap.example.com
+#      6     host: smtp.example.com       18     encryption: ssl
+#      7     encryption: starttls         19     outgoing: outgoing
+#      8     test_recipient: it@ex…       20     credentials:
+#      9     credentials:                 21       username: info@example.com
+#     10       username: mailer@ex…       22       password: {env: IMAP_INFO_PASSWORD}
+#     11       password: {env: SMTP_…}    23       contact: IT desk
+#     12       contact: IT desk
 VALID = (
     "version: 1\n"
     "users:\n"
@@ -52,6 +65,48 @@ IMAP_CREDENTIALS = (
     "      contact: IT desk\n"
 )
 assert IMAP_CREDENTIALS in VALID
+
+
+# The head of a one-entry smtp section (lines 1-5); schema tests append a key to the entry (line 6 on).
+SMTP_HEAD = """\
+version: 1
+smtp:
+  - id: outgoing
+    host: smtp.example.com
+    encryption: starttls
+"""
+
+# An unused second smtp entry, for ``edit(("imap:\n", RELAY))``: inserted before VALID's `imap:`, it takes lines
+# 13-16 and `imap:` moves to 17.
+RELAY = """\
+  - id: relay
+    host: relay.example.com
+    encryption: starttls
+    test_recipient: it@example.com
+imap:
+"""
+
+# For ``edit(NO_CONTACT)``: VALID without the `contact` of its smtp credentials (line 12).
+NO_CONTACT = (
+    "      password: {env: SMTP_PASSWORD}\n      contact: IT desk\n",
+    "      password: {env: SMTP_PASSWORD}\n",
+)
+
+# The smallest valid set, for tests about paths and configuration files rather than accounts.
+MINIMAL = "version: 1\nusers:\n  - id: anna\n    name: Anna\n"
+
+
+def insert_after(line: int, text: str, base: str = VALID) -> str:
+    """``base`` with ``text`` (one or more whole lines) inserted after its 1-based ``line``."""
+    lines = base.splitlines(keepends=True)
+    return "".join([*lines[:line], text, *lines[line:]])
+
+
+def replace_line(line: int, text: str, base: str = VALID) -> str:
+    """``base`` with its 1-based ``line`` replaced by ``text`` (one line, without its line break)."""
+    lines = base.splitlines(keepends=True)
+    lines[line - 1] = text + "\n"
+    return "".join(lines)
 
 
 def edit(*changes: tuple[str, str], base: str = VALID, every: bool = False) -> str:
@@ -98,6 +153,11 @@ def imap_entry(
         lines.append(f"      contact: {contact}")
     return "\n".join(lines) + "\n"
 
+
+# A set in two files for cross-file tests: VALID's smtp entry alone (`outgoing`, lines 1-10: `- id` on 3), and
+# user anna with her imap account (`id` on 5, its `outgoing` on 11).
+SMTP_FILE = "version: 1\n" + SMTP
+ANNA_FILE = "version: 1\nusers:\n  - id: anna\nimap:\n" + imap_entry(address="anna.muster@example.com")
 
 # A personal account (scope user) on a role address: MC403, on the `scope` value. After VALID: line 25, column 12.
 ROLE_ACCOUNT = imap_entry(id="office", address="office@example.com", password="IMAP_OFFICE_PASSWORD")

@@ -5,7 +5,8 @@ unguarded expansion fails the test instead of exhausting or hanging the test run
 peak RSS (and its time, which is printed by benchmarks, never asserted: it depends on the machine's load).
 Filesystem oddities that are not files (FIFOs, devices, /proc) are refused unread as MC004; unreadable
 paths and unwritable outputs each give one clear line on stderr and exit code 2.
-The tests in tests/test_loader.py (9x9 alias bomb, 100,000-deep flow list, size limit) are not repeated.
+The tests in tests/rules/test_mc004_refused.py (9x9 alias bomb, 100,000-deep flow list, size limit) are not
+repeated.
 """
 
 from __future__ import annotations

@@ -1,18 +1,16 @@
-"""Loader and path results that were wrong (hardening issue §5 and §7); each case failed before its fix."""
+"""Loader and path results that were wrong (hardening issue §5 and §7); each case failed before its fix.
+
+The cases that were wrong findings of one rule (a recursive alias, an alias before its anchor, a broken or
+out-of-range configuration file) are in that rule's file in tests/rules/.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from builders import Cli
+from builders import MINIMAL, Cli
 
 from validator import loader
-
-
-def rules_of(text: str) -> list[tuple[str, str]]:
-    source = loader.load_bytes(text.encode(), "t.yaml")
-    return [(item.rule, item.message) for item in source.findings]
 
 
 def test_an_anchor_on_a_key_is_recorded() -> None:
@@ -22,25 +20,8 @@ def test_an_anchor_on_a_key_is_recorded() -> None:
     assert source.documents[0].data == {"a": "b", "b": "a"}
 
 
-def test_a_recursive_alias_is_mc004() -> None:
-    found = rules_of("version: 1\nsmtp: &s [*s]\n")
-    assert found == [("MC004", "recursive alias: it refers to a list or mapping that contains it")]
-
-
-def test_an_alias_before_its_anchor_is_still_mc001() -> None:
-    found = rules_of("version: 1\nsmtp: [*s]\nimap: &s []\n")
-    assert [rule for rule, _ in found] == ["MC001"]
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-
-# The smallest valid set, not tests/builders.py's VALID: these tests are about paths and configuration files.
-MINIMAL = "version: 1\nusers:\n  - id: anna\n    name: Anna\n"
+# These tests are about paths and configuration files: they use the smallest valid set (MINIMAL), not VALID,
+# and run in the temporary folder (conftest's in_tmp).
 
 
 def test_a_directory_without_account_files_is_a_usage_error(in_tmp: Path,
@@ -67,26 +48,3 @@ def test_the_same_file_named_twice_is_read_once(in_tmp: Path, cli: Cli) -> None:
     assert code == 0, out
     assert "MC202" not in out
     assert "1 file" in out
-
-
-def test_invalid_pyproject_toml_is_mc006_not_ignored(in_tmp: Path, cli: Cli) -> None:
-    """A broken `[tool.mailcfg` header made the whole file invisible: `strict` and the rest silently lost."""
-    (in_tmp / "pyproject.toml").write_text("[tool.mailcfg\nstrict = true\n", encoding="utf-8")
-    (in_tmp / "accounts.yaml").write_text(MINIMAL, encoding="utf-8")
-    code, out, _ = cli("check", "--no-color")
-    assert code == 1
-    assert "pyproject.toml:1:14: error[MC006] configuration file: invalid TOML" in out
-
-
-@pytest.mark.parametrize(("name", "text"), [
-    (".mailcfg.yaml", "max-file-size: 9999999999999\n"),
-    ("pyproject.toml", "[tool.mailcfg]\nmax-file-size = 9999999999999\n"),
-])
-def test_max_file_size_out_of_range_in_a_config_file(in_tmp: Path, cli: Cli,
-                                                      name: str, text: str) -> None:
-    """It crashed with OverflowError (exit 70)."""
-    (in_tmp / name).write_text(text, encoding="utf-8")
-    (in_tmp / "accounts.yaml").write_text(MINIMAL, encoding="utf-8")
-    code, out, err = cli("check", "--no-color")
-    assert code == 1, err
-    assert "error[MC006] configuration file: 'max-file-size' must be a number of MiB from 1 to 16384" in out

@@ -1,5 +1,6 @@
-"""The shape of the code base: the rule registry matches the rule files, every rule has a firing test, the
-modules under validator/ import each other without a cycle, and importing the loader loads no rule."""
+"""The shape of the code base: the rule registry matches the rule files, every rule has a firing test and every
+static rule its test file in tests/rules/, the modules under validator/ import each other without a cycle, and
+importing the loader loads no rule."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import SPEC_SEVERITY
 
 from validator.registry import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "validator"
 TESTS = ROOT / "tests"
+RULE_TESTS = TESTS / "rules"
 RULE_FILE = re.compile(r"mc(\d{3})_\w+\Z")
 RULE_ID = re.compile(r"\bMC\d{3}\b")
 
@@ -73,21 +76,47 @@ def test_a_rule_module_defines_check_exactly_when_it_is_registered_as_checked(na
         assert rule.check is getattr(module, "check", None)
 
 
+def test_registry_has_every_rule_of_the_spec_table_at_its_default_severity() -> None:
+    # rules added after the table (new ids) may exist; none of the table may be missing or changed
+    assert {rule: RULES[rule].severity.value for rule in SPEC_SEVERITY if rule in RULES} == SPEC_SEVERITY
+
+
 # ------------------------------------------------------------------------------------ every rule has a firing test
 
 # Test modules of the reporters build findings by hand: a rule id asserted there is no rule that fired.
 BUILT_BY_HAND = re.compile(r"test_report_\w+\.py\Z")
 
 
-def fires_tables() -> set[str]:
-    """The rule ids of the ``FIRES`` tables (the loader, schema and semantic rules): each row runs a check and
-    expects exactly one finding of its rule at a given place."""
-    sys.path.insert(0, str(TESTS))
+def static_rules() -> list[str]:
+    """The rules a check finds without contacting a server (MC0xx-MC4xx): each has its test file in tests/rules/."""
+    return [rule for rule in RULES if rule < "MC5"]
+
+
+def rule_test_files() -> dict[str, Path]:
+    """``tests/rules/test_mcNNN_name.py`` of every rule module, by rule id (whether the file exists or not)."""
+    return {f"MC{name[2:5]}": RULE_TESTS / f"test_{name}.py" for name in rule_modules()}
+
+
+def rule_test_modules() -> dict[str, ModuleType]:
+    """The test module of each static rule that has its file in tests/rules/, by rule id."""
+    sys.path[:0] = [str(TESTS), str(RULE_TESTS)]
     try:
-        tables = [importlib.import_module(name).FIRES for name in ("test_rules_schema", "test_rules_semantic")]
+        files = rule_test_files()
+        return {rule: importlib.import_module(files[rule].stem) for rule in static_rules() if files[rule].is_file()}
     finally:
-        sys.path.remove(str(TESTS))
-    return {param.values[0] for table in tables for param in table}
+        del sys.path[:2]
+
+
+def table(rule: str, name: str) -> list[str]:
+    """The rule ids of the rows of table ``name`` (``FIRES``, ``PASSES``) in the test file of ``rule``."""
+    module = rule_test_modules().get(rule)
+    return [param.values[0] for param in getattr(module, name, ())]
+
+
+def fires_tables() -> set[str]:
+    """The rule ids of the ``FIRES`` tables (in the test files of the loader, schema and semantic rules): each row
+    runs a check and expects exactly one finding of its rule at a given place."""
+    return {row for rule in static_rules() for row in table(rule, "FIRES")}
 
 
 def asserted_ids(source: str) -> set[str]:
@@ -140,6 +169,41 @@ def test_every_rule_has_a_firing_test() -> None:
     covered = covered_ids()
     missing = [rule for rule in RULES if rule not in covered]
     assert missing == [], f"rules without a firing test: {missing}"
+
+
+# ------------------------------------------------------------------------------- one test file per static rule
+
+
+def test_every_static_rule_has_its_test_file_in_tests_rules() -> None:
+    """yamllint's layout: the tests of ``validator/rules/mc403_role_address.py`` are all in
+    ``tests/rules/test_mc403_role_address.py``. The live rules (MC5xx) are tested against servers in tests/live/."""
+    files = rule_test_files()
+    missing = [str(files[rule].relative_to(ROOT)) for rule in static_rules() if not files[rule].is_file()]
+    assert missing == [], f"static rules without their test file: {missing}"
+    strays = sorted(path.name for path in RULE_TESTS.glob("test_*.py") if path not in files.values())
+    assert strays == [], f"tests/rules/ files named for no rule module: {strays}"
+
+
+def test_a_rule_test_file_tests_its_own_rule() -> None:
+    """Each file's FIRES and PASSES rows are of its rule, and each file asserts its rule found."""
+    for rule, module in rule_test_modules().items():
+        assert set(table(rule, "FIRES")) <= {rule}, module.__file__
+        assert set(table(rule, "PASSES")) <= {rule}, module.__file__
+        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+        assert rule in set(table(rule, "FIRES")) | asserted_ids(source), f"{module.__file__} never finds {rule}"
+
+
+def test_every_loader_and_schema_rule_has_a_firing_case() -> None:
+    covered = fires_tables()
+    assert {rule for rule in covered if rule < "MC2"} == {rule for rule in SPEC_SEVERITY if rule < "MC2"}
+
+
+def test_every_semantic_rule_has_firing_and_passing_cases() -> None:
+    # the semantic rules of docs/reference.md's rules table, all of them registered with their default severity
+    semantic = {rule: severity for rule, severity in SPEC_SEVERITY.items() if rule >= "MC2"}
+    assert {rule: RULES[rule].severity.value for rule in semantic} == semantic
+    assert {rule for rule in semantic if table(rule, "FIRES")} == set(semantic)
+    assert {rule for rule in semantic if table(rule, "PASSES")} == set(semantic)
 
 
 def test_the_firing_test_search_counts_only_what_was_asserted_found() -> None:

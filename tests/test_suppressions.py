@@ -1,4 +1,8 @@
-"""Suppressions in three layers (inline, configuration file, command line), their merging, and MC006/MC007."""
+"""Suppressions in three layers (inline, configuration file, command line) and their merging.
+
+The findings about them, MC006 (a broken configuration file) and MC007 (an inline suppression that suppresses
+nothing), are tested in tests/rules/test_mc006_config.py and tests/rules/test_mc007_unused_suppression.py.
+"""
 
 from __future__ import annotations
 
@@ -60,34 +64,11 @@ def test_inline_comment_above_the_line_suppresses_without_a_reason(tmp_path: Pat
     assert [(f.rule, f.suppression.reason) for f in result.suppressed] == [("MC403", None)]  # type: ignore[union-attr]
 
 
-def test_inline_comment_for_another_rule_suppresses_nothing_and_is_reported(tmp_path: Path) -> None:
-    text = ROLE.replace(SCOPE_LINE, "    scope: user  # mailcfg: ignore[MC402]\n")
-    result = run(write(tmp_path, "a.yaml", text))
-    assert sorted(rules(result.findings)) == ["MC007", "MC403"]
-    unused = next(f for f in result.findings if f.rule == "MC007")
-    assert (unused.severity.value, unused.line, unused.column) == ("info", 25, 18)
-    assert "MC402" in unused.message
-
-
 def test_inline_comment_with_several_rules(tmp_path: Path) -> None:
     text = ROLE.replace(SCOPE_LINE, "    scope: user  # mailcfg: ignore[MC402, mc403] both\n")
     result = run(write(tmp_path, "a.yaml", text))
     assert rules(result.findings) == []  # one of the two rules matched: the comment is used
     assert rules(result.suppressed) == ["MC403"]
-
-
-def test_unknown_rule_in_a_comment_is_reported(tmp_path: Path) -> None:
-    text = VALID.replace("version: 1\n", "version: 1  # mailcfg: ignore[MC999]\n")
-    result = run(write(tmp_path, "a.yaml", text))
-    (item,) = result.findings
-    assert (item.rule, item.line, item.column) == ("MC007", 1, 13)
-    assert "MC999" in item.message
-
-
-def test_stale_comment_anywhere_in_a_file_is_reported(tmp_path: Path) -> None:
-    text = VALID + "# mailcfg: ignore[MC201] left over from last year\n"
-    result = run(write(tmp_path, "a.yaml", text))
-    assert [(f.rule, f.line) for f in result.findings] == [("MC007", VALID.count("\n") + 1)]
 
 
 def test_hash_inside_a_value_is_not_a_comment(tmp_path: Path) -> None:
@@ -168,59 +149,6 @@ def test_pyproject_without_the_table_is_not_a_config(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     write(tmp_path, "pyproject.toml", '[project]\nname = "x"\n')
     assert config.discover(tmp_path) is None
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "column", "words"),
-    [
-        ("ignroe: [MC305]\n", 1, 1, "did you mean 'ignore'"),
-        ("ignore: [MC305]\nseverity:\n  MC999: error\n", 3, 3, "MC999"),
-        ("severity:\n  MC305: loud\n", 2, 10, "error, warning, info or off"),
-        ("strict: yes please\n", 1, 9, "true or false"),
-        ("select: [XY1]\n", 1, 9, "XY1"),
-        ("ignore: [MC305\n", 2, 1, "YAML syntax error"),
-    ],
-)
-def test_invalid_yaml_config_is_a_located_mc006(tmp_path: Path, text: str, line: int, column: int, words: str) -> None:
-    cfg = config.load(write(tmp_path, ".mailcfg.yaml", text))
-    (problem,) = cfg.findings
-    assert (problem.rule, problem.severity.value, problem.file, problem.line, problem.column) == (
-        "MC006",
-        "error",
-        str(tmp_path / ".mailcfg.yaml"),
-        line,
-        column,
-    )
-    assert words in (problem.message + " " + (problem.hint or ""))
-
-
-def test_invalid_toml_config_is_located(tmp_path: Path) -> None:
-    path = write(
-        tmp_path, "pyproject.toml", '[project]\nname = "x"\n\n[tool.mailcfg]\nignore = ["MC305"]\nstirct = true\n'
-    )
-    (problem,) = config.load(path).findings
-    assert (problem.rule, problem.line, problem.column) == ("MC006", 6, 1)
-    assert "stirct" in problem.message
-    assert problem.hint == "did you mean 'strict'?"
-    broken = write(tmp_path / "b", "pyproject.toml", "[tool.mailcfg]\nignore = [\n")
-    (syntax,) = config.load(broken).findings
-    assert syntax.rule == "MC006"
-    assert syntax.line >= 2
-
-
-def test_config_problem_fails_the_run_through_the_cli(
-    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    write(tmp_path, "accounts.yaml", VALID)
-    write(tmp_path, ".mailcfg.yaml", "ignroe: [MC305]\n")
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    code, out, _ = cli("check", "--format", "json")
-    report = json.loads(out)
-    assert code == 1
-    assert [(f["rule"], f["file"], f["line"]) for f in report["findings"]] == [("MC006", ".mailcfg.yaml", 1)]
-    code, out, _ = cli("check", "--no-config")
-    assert code == 0
 
 
 # ---------------------------------------------------------------------------------------- merging layers

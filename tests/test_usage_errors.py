@@ -30,7 +30,6 @@ def accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-
 def test_env_file_in_utf16_is_a_usage_error(accounts: Path, cli: Cli) -> None:
     env_file = accounts.parent / "ci.env"
     env_file.write_bytes("SMTP_PASSWORD=x\r\n".encode("utf-16"))  # what PowerShell 5's `>` writes
@@ -99,13 +98,3 @@ def test_config_cannot_ignore_withheld_checks(accounts: Path, cli: Cli) -> None:
     code, out, err = cli("verify", str(accounts), "--no-color", "--allow-host", "mail.example.com")
     assert code == 3, out + err
     assert "error[MC511]" in out
-
-
-def test_bracketed_ipv6_host_is_mc106(tmp_path: Path, cli: Cli) -> None:
-    """`host: "[::1]"` passed `check` and then failed every `verify` (sockets take the bare address)."""
-    path = tmp_path / "accounts.yaml"
-    path.write_text(ACCOUNTS.replace("smtp.example.invalid", '"[::1]"'), encoding="utf-8")
-    code, out, _ = cli("check", str(path), "--no-config", "--no-color")
-    assert code == 1
-    assert f"{path}:4:11: error[MC106]" in out
-    assert "write the IPv6 address without brackets: ::1" in out

@@ -5,19 +5,16 @@
   handshake on a second connection, and a port that answers it is MC503 with the hint `encryption: ssl`.
 - `--round-trip` with an `address` that is not the mailbox logged in to: the probe message used to be delivered
   into that other mailbox and left there. Now the round trip is refused before anything is sent (MC510).
-- MC306 names the `--env-file` that was given, so "pass --env-file" is not the advice to someone who did.
 - A host name that does not resolve is MC501 at `host`, for SMTP and IMAP alike.
 """
 
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from validator.cli import main
 from validator.live.runner import other_mailbox
 
 from . import test_verify as base
@@ -173,39 +170,3 @@ def test_a_host_name_that_does_not_resolve_is_mc501_at_host(
     for account, protocol in (("outgoing", "smtp"), ("info", "imap")):
         result = run.live(account, protocol)
         assert (result["status"], result["stage"]) == ("failed", "dns"), result
-
-
-# ----------------------------------------------------------------------------------------------- MC306
-
-
-def _unset_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    accounts = tmp_path / "accounts.yaml"
-    accounts.write_text(
-        "version: 1\nsmtp:\n  - id: out\n    host: smtp.example.com\n    encryption: starttls\n    credentials:\n"
-        "      username: mailer@example.com\n      password: {env: MAILCFG_EDGE_PASSWORD}\n",
-        encoding="utf-8",
-    )
-    monkeypatch.delenv("MAILCFG_EDGE_PASSWORD", raising=False)
-    return accounts
-
-
-def test_mc306_hint_names_the_env_file_that_was_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    accounts = _unset_secret(tmp_path, monkeypatch)
-    env_file = tmp_path / "ci.env"
-    env_file.write_text("MAILCFG_OTHER=1\n", encoding="utf-8")
-    code = main(["check", str(accounts), "--no-config", "--no-color", "--require-env", "--env-file", str(env_file)])
-    out = capsys.readouterr().out
-    assert code == 1, out
-    assert "MC306" in out, out
-    assert f"export it; it is not in {env_file} either" in out, out
-    assert "pass --env-file" not in out, out
-
-
-def test_mc306_hint_without_an_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    accounts = _unset_secret(tmp_path, monkeypatch)
-    code = main(["check", str(accounts), "--no-config", "--no-color", "--require-env"])
-    out = capsys.readouterr().out
-    assert code == 1, out
-    assert "hint: export it, or pass --env-file" in out, out

@@ -1,0 +1,52 @@
+"""MC205: the same mailbox address configured twice.
+
+Where it fires (at which place, in which words) and where it stays quiet. Its check is
+validator/rules/mc205_duplicate_address.py. Snippets are tests/builders.py's ``VALID`` with a line or two changed
+(its lines are listed there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import VALID, imap_entry
+from conftest import Check, assert_fires_once, assert_passes, only
+
+# (rule, YAML source, CheckOptions fields, expected line, column, pointer): one finding of the rule.
+FIRES = [
+    pytest.param(
+        "MC205",
+        VALID + imap_entry(id="office", scope="system", user=None, address="Info@Example.com"),
+        {},
+        26,
+        14,
+        "/imap/1/address",
+        id="MC205",
+    ),
+]
+
+# (rule, YAML source, CheckOptions fields): the corrected or near-miss snippet on which the rule stays quiet.
+PASSES = [
+    pytest.param("MC205", VALID + imap_entry(address="anna@example.com"), {}, id="MC205"),
+]
+
+
+@pytest.mark.parametrize(("rule", "source", "options", "line", "column", "pointer"), FIRES)
+def test_rule_fires_at_the_right_place(
+    check: Check, tmp_path: Path, rule: str, source: str, options: dict[str, Any], line: int, column: int, pointer: str
+) -> None:
+    assert_fires_once(check(source, **options), rule, tmp_path / "accounts.yaml", line, column, pointer)
+
+
+@pytest.mark.parametrize(("rule", "source", "options"), PASSES)
+def test_rule_passes_on_the_corrected_snippet(check: Check, rule: str, source: str, options: dict[str, Any]) -> None:
+    assert_passes(check(source, **options), rule)
+
+
+def test_mc205_names_the_first_account(check: Check) -> None:
+    [finding] = only(
+        check(VALID + imap_entry(id="office", scope="system", user=None, address="Info@Example.com")), "MC205"
+    )
+    assert "'info'" in finding.message

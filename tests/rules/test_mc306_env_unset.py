@@ -1,0 +1,110 @@
+"""MC306: referenced environment variable is not set.
+
+Where it fires (at which place, in which words) and where it stays quiet. Its check is
+validator/rules/mc306_env_unset.py. Snippets are tests/builders.py's ``VALID`` with a line or two changed (its lines
+are listed there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import VALID, imap_entry
+from conftest import Check, assert_fires_once, assert_passes, only, where
+
+from validator.cli import main
+
+# (rule, YAML source, CheckOptions fields, expected line, column, pointer): one finding of the rule.
+FIRES = [
+    pytest.param(
+        "MC306",
+        VALID,
+        {"require_env": True, "env": {"SMTP_PASSWORD": "x"}},
+        22,
+        23,
+        "/imap/0/credentials/password/env",
+        id="MC306",
+    ),
+]
+
+# (rule, YAML source, CheckOptions fields): the corrected or near-miss snippet on which the rule stays quiet.
+PASSES = [
+    pytest.param(
+        "MC306",
+        VALID,
+        {"require_env": True, "env": {"SMTP_PASSWORD": "x", "IMAP_INFO_PASSWORD": "y"}},
+        id="MC306-all-set",
+    ),
+    pytest.param("MC306", VALID, {"require_env": False, "env": {}}, id="MC306-not-required"),
+]
+
+
+@pytest.mark.parametrize(("rule", "source", "options", "line", "column", "pointer"), FIRES)
+def test_rule_fires_at_the_right_place(
+    check: Check, tmp_path: Path, rule: str, source: str, options: dict[str, Any], line: int, column: int, pointer: str
+) -> None:
+    assert_fires_once(check(source, **options), rule, tmp_path / "accounts.yaml", line, column, pointer)
+
+
+@pytest.mark.parametrize(("rule", "source", "options"), PASSES)
+def test_rule_passes_on_the_corrected_snippet(check: Check, rule: str, source: str, options: dict[str, Any]) -> None:
+    assert_passes(check(source, **options), rule)
+
+
+def test_mc306_reports_every_unset_variable_at_once(check: Check) -> None:
+    result = check(VALID + imap_entry(), require_env=True, env={})
+    assert where(result, "MC306") == [("error", 11, 23), ("error", 22, 23), ("error", 33, 23)]
+    named = [finding.message.split()[2] for finding in only(result, "MC306")]
+    assert named == ["SMTP_PASSWORD", "IMAP_INFO_PASSWORD", "IMAP_ANNA_PASSWORD"]
+
+
+def test_mc306_only_with_require_env(check: Check) -> None:
+    assert only(check(VALID, env={}), "MC306") == []
+
+
+def test_mc306_an_empty_value_counts_as_unset(check: Check) -> None:
+    result = check(VALID, require_env=True, env={"SMTP_PASSWORD": "", "IMAP_INFO_PASSWORD": "y"})
+    assert where(result, "MC306") == [("error", 11, 23)]
+
+
+def test_mc306_never_shows_a_value(check: Check) -> None:
+    result = check(VALID, require_env=True, env={"SMTP_PASSWORD": "hunter2-value"})
+    assert len(only(result, "MC306")) == 1
+    for finding in result.findings:
+        assert "hunter2" not in finding.message
+        assert "hunter2" not in (finding.hint or "")
+
+
+def _unset_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(
+        "version: 1\nsmtp:\n  - id: out\n    host: smtp.example.com\n    encryption: starttls\n    credentials:\n"
+        "      username: mailer@example.com\n      password: {env: MAILCFG_EDGE_PASSWORD}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("MAILCFG_EDGE_PASSWORD", raising=False)
+    return accounts
+
+
+def test_mc306_hint_names_the_env_file_that_was_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    accounts = _unset_secret(tmp_path, monkeypatch)
+    env_file = tmp_path / "ci.env"
+    env_file.write_text("MAILCFG_OTHER=1\n", encoding="utf-8")
+    code = main(["check", str(accounts), "--no-config", "--no-color", "--require-env", "--env-file", str(env_file)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "MC306" in out, out
+    assert f"export it; it is not in {env_file} either" in out, out
+    assert "pass --env-file" not in out, out
+
+
+def test_mc306_hint_without_an_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    accounts = _unset_secret(tmp_path, monkeypatch)
+    code = main(["check", str(accounts), "--no-config", "--no-color", "--require-env"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "hint: export it, or pass --env-file" in out, out

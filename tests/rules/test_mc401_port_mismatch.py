@@ -1,0 +1,77 @@
+"""MC401: port contradicts encryption.
+
+Where it fires (at which place, in which words) and where it stays quiet. Its check is
+validator/rules/mc401_port_mismatch.py. Snippets are tests/builders.py's ``VALID`` with a line or two changed (its
+lines are listed there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import edit
+from conftest import Check, assert_fires_once, assert_passes
+
+# (rule, YAML source, CheckOptions fields, expected line, column, pointer): one finding of the rule.
+FIRES = [
+    pytest.param(
+        "MC401",
+        edit(("    encryption: starttls\n", "    encryption: ssl\n    port: 587\n")),
+        {},
+        8,
+        11,
+        "/smtp/0/port",
+        id="MC401-ssl-on-587",
+    ),
+    pytest.param(
+        "MC401",
+        edit(("    encryption: ssl\n", "    encryption: starttls\n    port: 993\n")),
+        {},
+        19,
+        11,
+        "/imap/0/port",
+        id="MC401-starttls-on-993",
+    ),
+    pytest.param(
+        "MC401",
+        edit(("    encryption: ssl\n", "    encryption: ssl\n    port: 143\n")),
+        {},
+        19,
+        11,
+        "/imap/0/port",
+        id="MC401-ssl-on-143",
+    ),
+    pytest.param(
+        "MC401",
+        edit(("    encryption: starttls\n", "    encryption: none\n    port: 465\n")),
+        {},
+        8,
+        11,
+        "/smtp/0/port",
+        id="MC401-none-on-465",
+    ),
+]
+
+# (rule, YAML source, CheckOptions fields): the corrected or near-miss snippet on which the rule stays quiet.
+PASSES = [
+    pytest.param(
+        "MC401",
+        edit(("    encryption: starttls\n", "    encryption: ssl\n    port: 465\n")),
+        {},
+        id="MC401",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "source", "options", "line", "column", "pointer"), FIRES)
+def test_rule_fires_at_the_right_place(
+    check: Check, tmp_path: Path, rule: str, source: str, options: dict[str, Any], line: int, column: int, pointer: str
+) -> None:
+    assert_fires_once(check(source, **options), rule, tmp_path / "accounts.yaml", line, column, pointer)
+
+
+@pytest.mark.parametrize(("rule", "source", "options"), PASSES)
+def test_rule_passes_on_the_corrected_snippet(check: Check, rule: str, source: str, options: dict[str, Any]) -> None:
+    assert_passes(check(source, **options), rule)
