@@ -66,8 +66,6 @@ _ENCRYPTION_WORDS = {
     "start-tls": "starttls",
     "start tls": "starttls",
 }
-_STARTTLS_PORTS = frozenset({25, 143, 587})
-_SSL_PORTS = frozenset({465, 993})
 _SPACE_HINT = "a space is needed after `{0}:`; without it YAML reads `{0}:…` as text"
 
 
@@ -636,14 +634,18 @@ def _encryption_meant(data: Any, path: tuple[object, ...], instance: object) -> 
         return None, None
     word = instance.strip().lower()
     if word == "tls":
+        # The ports are validator.model's, through the rules' helper. Imported here: `mailcfg schema` reads this
+        # module and must not pay for pydantic.
+        from validator.rules._common import either_protocol
+
         entry = data[path[0]][path[1]] if len(path) == 3 and path[0] in SECTIONS else None
         port = entry.get("port") if isinstance(entry, dict) else None
-        if type(port) is int and port in _STARTTLS_PORTS:
+        if type(port) is int and port in either_protocol("starttls"):
             return "starttls", (
                 f"on port {port} TLS starts after a plain greeting: that is `starttls`; "
                 "`ssl` (ports 465/993) is TLS from the first byte"
             )
-        if type(port) is int and port in _SSL_PORTS:
+        if type(port) is int and port in either_protocol("ssl"):
             return "ssl", (
                 f"on port {port} TLS starts with the first byte: that is `ssl`; "
                 "`starttls` (ports 587/143) upgrades a plain connection"

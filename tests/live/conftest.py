@@ -3,6 +3,8 @@
 ``mail_servers`` (session) starts Dovecot, the SMTP servers and the hostile fake servers and stops them at the
 end of the session. It fails (never skips) when Dovecot is missing or has the wrong version.
 ``fresh_mail_servers`` (function) is the same object with the SMTP servers' records emptied first.
+``oauth2_servers`` (session) starts the OAuth2 Dovecot, its token and introspection endpoints (oauth2_servers.py)
+on first use only; it fails (never skips) like ``mail_servers``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .oauth2_servers import OAuth2Servers, running_oauth2_servers
 from .servers import MailServers, MailServersError, running_mail_servers
 
 _startup: list[float] = []
@@ -35,6 +38,19 @@ def mail_servers() -> Iterator[MailServers]:
 def fresh_mail_servers(mail_servers: MailServers) -> MailServers:
     mail_servers.reset_records()
     return mail_servers
+
+
+@pytest.fixture(scope="session")
+def oauth2_servers() -> Iterator[OAuth2Servers]:
+    with contextlib.ExitStack() as stack:
+        problem = None
+        try:
+            servers = stack.enter_context(running_oauth2_servers())
+        except MailServersError as error:
+            problem = str(error)
+        if problem is not None:
+            pytest.fail(f"live OAuth2 servers could not start: {problem}", pytrace=False)
+        yield servers
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -669,12 +669,13 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _form(self) -> dict[str, str]:
+        body = self._body()  # read first: a body left unread makes the close a reset that loses the answer
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             raise OAuth2Error("invalid_request", f"Content-Type must be application/x-www-form-urlencoded, "
                                                  f"not {content_type or 'missing'!r}")
         try:
-            fields = parse_qs(self._body().decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError as error:
             raise OAuth2Error("invalid_request", "the form is not UTF-8") from error
         repeated = sorted(name for name, values in fields.items() if len(values) > 1)
@@ -705,10 +706,10 @@ class _TokenHandler(_Handler):
         basic: tuple[str, str] | None = None
         scopes: tuple[str, ...] = ()
         try:
+            form = self._form()
             if self.path.split("?")[0] != "/token":
                 raise OAuth2Error("invalid_request", f"no endpoint at {self.path}", 404)
             basic = self._basic()
-            form = self._form()
             scopes = _split_scopes(form.get("scope"))
             if form.get("grant_type") == JWT_BEARER:
                 scopes = _split_scopes(_claims_unverified(form.get("assertion")).get("scope"))
@@ -768,9 +769,10 @@ def _claims_unverified(assertion: str | None) -> dict[str, Any]:
 class _IntrospectionHandler(_Handler):
     def do_POST(self) -> None:
         try:
+            form = self._form()
             if self.path.split("?")[0] != "/introspect":
                 raise OAuth2Error("invalid_request", f"no endpoint at {self.path}", 404)
-            token = self._form().get("token", "")
+            token = form.get("token", "")
         except OAuth2Error as error:
             self._send_json(error.status, {"error": error.error, "error_description": error.description})
             return

@@ -1,7 +1,8 @@
 """Helpers shared by rule modules, so that no rule imports another.
 
 Not a rule: it defines no ``ID``, and the registry does not list it. The port tables come from
-``validator.model.DEFAULT_PORTS``, so that the rules and the live checks agree on them.
+``validator.model.DEFAULT_PORTS``, so that the rules, the schema stage (its hint for ``encryption: tls``) and
+the live checks agree on them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ def usual_ports(kind: str, encryption: str) -> frozenset[int]:
 
 
 @cache
-def _any_kind(encryption: str) -> frozenset[int]:
+def either_protocol(encryption: str) -> frozenset[int]:
+    """The usual ports of ``encryption`` for SMTP or IMAP: for ``ssl`` 465 and 993, for ``none`` and ``starttls``
+    25, 587 and 143."""
     return frozenset(port for kind in DEFAULT_PORTS for port in usual_ports(kind, encryption))
 
 
@@ -37,4 +40,4 @@ def contradicts(port: int | None, encryption: str) -> bool:
     """
     if port is None:
         return False
-    return port in _any_kind("starttls") if encryption == "ssl" else port in _any_kind("ssl")
+    return port in either_protocol("starttls") if encryption == "ssl" else port in either_protocol("ssl")
