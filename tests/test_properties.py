@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 
 from validator import accounts, engine, loader, schema
 from validator.cli import main
+from validator.credentials import GRANT_KEYS, SHARED_TENANTS, TOKEN_KEYS
 from validator.finding import Finding, Severity
 from validator.formats import email_problem
 from validator.loader import LINE_BREAKS, SECTIONS
@@ -127,12 +128,23 @@ def from_schema(node: dict[str, Any]) -> st.SearchStrategy[Any]:
     kind = node.get("type")
     if kind == "object":
         properties, required = node["properties"], set(node.get("required", ()))
-        return st.fixed_dictionaries(
-            {key: from_schema(sub) for key, sub in properties.items() if key in required},
-            optional={key: from_schema(sub) for key, sub in properties.items() if key not in required},
+        # `oneOf` of `required` branches (credentials: `password` or `oauth2`): every branch's key is made,
+        # then all but the chosen branch's dropped.
+        branches = [set(branch["required"]) for branch in node.get("oneOf", ())]
+        either = set().union(*branches)
+        made = st.fixed_dictionaries(
+            {key: from_schema(sub) for key, sub in properties.items() if key in required | either},
+            optional={key: from_schema(sub) for key, sub in properties.items() if key not in required | either},
         )
+        if branches:
+            made = st.tuples(made, st.sampled_from(branches)).map(
+                lambda pair: {k: v for k, v in pair[0].items() if k not in either or k in pair[1]}
+            )
+        if node is DEFS["OAuth2"]:
+            made = made.map(_sensible_oauth2)
+        return made.map(lambda data: _dependencies(node, data))
     if kind == "array":
-        return st.lists(from_schema(node["items"]), max_size=3)
+        return st.lists(from_schema(node["items"]), min_size=node.get("minItems", 0), max_size=3)
     if kind == "string":
         if node.get("format") == "email":
             return ADDRESSES
@@ -146,6 +158,39 @@ def from_schema(node: dict[str, Any]) -> st.SearchStrategy[Any]:
     if kind == "boolean":
         return st.booleans()
     raise AssertionError(f"the schema uses a construct this generator does not know: {node}")
+
+
+def _dependencies(node: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Drop a key whose `dependentSchemas` asks for keys that were not made (`app_password` without `password`)."""
+    for key, needs in node.get("dependentSchemas", {}).items():
+        if key in data and not set(needs.get("required", ())) <= data.keys():
+            del data[key]
+    return data
+
+
+def _sensible_oauth2(data: dict[str, Any]) -> dict[str, Any]:
+    """Random oauth2 keys made into a combination that makes sense (the schema's `anyOf`, `allOf` and
+    `dependentSchemas` over them; each step keeps as much of what was drawn as it can)."""
+    if "command" in data:
+        return {k: v for k, v in data.items() if k not in TOKEN_KEYS}
+    if "service_account" in data:
+        data.pop("refresh_token", None)
+        data.pop("client_secret", None)
+    else:
+        data.pop("subject", None)
+        data.setdefault("client_id", "app")
+        if not data.keys() & set(GRANT_KEYS):
+            data["client_secret"] = {"env": "CLIENT_SECRET"}
+    provider = data.get("provider", "generic")
+    if provider != "microsoft":
+        data.pop("tenant", None)
+    if provider == "generic" and "service_account" not in data:
+        data.setdefault("token_url", "https://login.example.com/token")
+    if provider == "microsoft" and "token_url" not in data:
+        data.setdefault("tenant", "contoso.onmicrosoft.com")
+    if "refresh_token" not in data and "client_secret" in data and data.get("tenant") in SHARED_TENANTS:
+        data["tenant"] = "contoso.onmicrosoft.com"
+    return data
 
 
 DOCUMENTS = from_schema(SCHEMA)

@@ -79,6 +79,9 @@ def test_committed_schema_is_generated_from_the_models() -> None:
     assert schema_json(json_schema()) == SCHEMA_FILE.read_text(encoding="utf-8")
 
 
+_CONSTRAINTS = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas"})
+
+
 def _properties(node: Any, path: str = "#") -> Iterator[tuple[str, Any]]:
     if isinstance(node, dict):
         properties = node.get("properties")
@@ -86,7 +89,8 @@ def _properties(node: Any, path: str = "#") -> Iterator[tuple[str, Any]]:
             for name, sub in properties.items():
                 yield f"{path}/properties/{name}", sub
         for key, value in node.items():
-            yield from _properties(value, f"{path}/{key}")
+            if key not in _CONSTRAINTS:  # which keys go together: no property is defined there
+                yield from _properties(value, f"{path}/{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from _properties(value, f"{path}/{index}")

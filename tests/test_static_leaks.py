@@ -163,7 +163,9 @@ def test_credentials_not_a_mapping(check: Check, cli: Cli, tmp_path: Path, value
     source = with_credentials(value)
     result = check(source)
     [wrong] = only(result, "MC103")
-    assert wrong.message == "`credentials` of imap account 'info' must be a mapping (username, password, contact)"
+    assert wrong.message == (
+        "`credentials` of imap account 'info' must be a mapping (username, password or oauth2, contact)"
+    )
     assert (wrong.line, wrong.column, wrong.pointer) == (20, 18, "/imap/0/credentials")
     nowhere(result)
     nowhere(result, "7355608")
@@ -177,7 +179,9 @@ def test_smtp_credentials_not_a_mapping(check: Check) -> None:
         f"    credentials: mailer {SECRET}\n",
     )
     [wrong] = only(check(source), "MC103")
-    assert wrong.message == "`credentials` of smtp entry 'outgoing' must be a mapping (username, password, contact)"
+    assert wrong.message == (
+        "`credentials` of smtp entry 'outgoing' must be a mapping (username, password or oauth2, contact)"
+    )
 
 
 # ----------------------------------------------------------------------------- unknown keys in credentials
@@ -189,7 +193,7 @@ def test_unknown_key_in_credentials_is_not_echoed(check: Check, cli: Cli, tmp_pa
     [unknown] = only(result, "MC102")
     assert unknown.message == "unknown key in the credentials of imap account 'info'"
     assert (unknown.line, unknown.column, unknown.pointer) == (23, 7, "/imap/0/credentials")
-    assert "username, password, contact" in (unknown.hint or "")
+    assert "username, password, app_password, oauth2, contact" in (unknown.hint or "")
     nowhere(result)
     assert "   23 |       ****: ****\n" in text_report(cli, tmp_path, source)
 
@@ -220,7 +224,7 @@ def test_password_without_space_on_a_continuation_line(check: Check, cli: Cli, t
     assert (secret.line, secret.column) == (22, 9)
     assert "a space is needed after `password:`" in (secret.hint or "")
     [missing] = only(result, "MC101")
-    assert "'password'" in missing.message
+    assert "`password`" in missing.message
     assert "a space is needed after `password:`" in (missing.hint or "")
     nowhere(result)
     assert "   22 |         password:****\n" in text_report(cli, tmp_path, source)

@@ -155,6 +155,13 @@ def check(
     help="Confirm cleartext logins (encryption: none) to these hosts (also MAILCFG_ALLOW_INSECURE).",
 )
 @click.option(
+    "--allow-command",
+    "allow_commands",
+    multiple=True,
+    metavar="PROGRAM",
+    help="An oauth2 `command` may run this program (exact first element; repeatable; also MAILCFG_ALLOW_COMMAND).",
+)
+@click.option(
     "--max-checks",
     type=click.IntRange(min=1),
     default=DEFAULT_MAX_CHECKS,
@@ -186,6 +193,7 @@ def verify(
     allow_env: tuple[str, ...],
     allow_recipients: tuple[str, ...],
     allow_insecure: tuple[str, ...],
+    allow_commands: tuple[str, ...],
     max_checks: int,
     cert_warn_days: int,
     no_progress: bool,
@@ -209,6 +217,7 @@ def verify(
         env=allow_env,
         recipients=allow_recipients,
         insecure=allow_insecure,
+        commands=allow_commands,
         environ=os.environ,
     )
     if trusted.env is None and os.environ.get("CI"):

@@ -33,6 +33,9 @@ def canonical(accounts: AccountSet) -> dict[str, Any]:
 def _dump(model: Any, port: int | None = None) -> dict[str, Any]:
     """The model's fields in schema order, with the port the encryption implies when none is written."""
     data: dict[str, Any] = model.model_dump(exclude_none=True)
+    credentials = data.get("credentials")
+    if isinstance(credentials, dict) and not credentials.get("app_password", True):
+        del credentials["app_password"]  # the default, and meaningless beside oauth2
     if port is not None:
         data["port"] = port
     return {key: data[key] for key in type(model).model_fields if key in data}

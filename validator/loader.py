@@ -37,7 +37,13 @@ SECTIONS = ("users", "smtp", "imap")
 # Keys whose scalar values are secrets: masked in every snippet, never echoed in a message. The one list of
 # secret key names: every pattern below that looks for a secret's key (_SECRET_LIKE, NO_SPACE_SECRET,
 # _UNREAD_SECRET, SECRET_VALUE) is built from it, each widened as its comment says.
-SENSITIVE_KEYS = frozenset({"password", "passwd", "secret", "token", "api_key", "apikey"})
+SENSITIVE_KEYS = frozenset(
+    {
+        "password", "passwd", "secret", "token", "api_key", "apikey",
+        # OAuth2's secret keys (their own words: `client_secret` holds `secret` in the middle of a word).
+        "client_secret", "refresh_token", "access_token", "service_account",
+    }
+)  # fmt: skip
 # The same as regex alternatives (none holds a metacharacter), in a fixed order.
 _SENSITIVE = "|".join(sorted(SENSITIVE_KEYS))
 
@@ -447,10 +453,24 @@ _COLLECTION_TAGS = frozenset({None, "!", _Y + "map", _Y + "seq"})
 # SENSITIVE_KEYS, as it looks for these names anywhere in a key (`smtp_password`) and takes `pasw`/`passw`,
 # `pwd` and the German `kennwort` too.
 _SECRET_LIKE = re.compile("|".join(("pas?sw", "pwd", "kennwort", _SENSITIVE)), re.IGNORECASE)
-# Inside `credentials`, every key but these may be a mistyped password key.
-_PLAIN_IN_CREDENTIALS = frozenset({"username", "contact"})
-# The keys `credentials` knows; any other key there may be a password pasted as a key: masked, never echoed.
-CREDENTIAL_KEYS = frozenset({"username", "password", "contact"})
+# Inside `credentials` and its `oauth2`, every key but these may be a mistyped secret key (its value masked).
+_PLAIN_IN_CREDENTIALS = frozenset({"username", "contact", "oauth2"})
+_PLAIN_IN_OAUTH2 = frozenset(
+    {"provider", "tenant", "token_url", "client_id", "subject", "scopes", "command", "mechanism"}
+)
+# The keys `credentials` and `oauth2` know; any other key there may be a secret pasted as a key: masked, never
+# echoed.
+CREDENTIAL_KEYS = frozenset({"username", "password", "app_password", "oauth2", "contact"})
+OAUTH2_KEYS = _PLAIN_IN_OAUTH2 | {"client_secret", "refresh_token", "service_account"}
+
+
+def _guarded(path: tuple[object, ...]) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """For `credentials` and its `oauth2`: the keys the mapping knows and those with plain values."""
+    if path and path[-1] == "credentials":
+        return CREDENTIAL_KEYS, _PLAIN_IN_CREDENTIALS
+    if path[-2:] == ("credentials", "oauth2"):
+        return OAUTH2_KEYS, _PLAIN_IN_OAUTH2
+    return None, frozenset()
 # Keys the format does not know that hold a secret when written flat in an account entry (`pass: …`,
 # `pin: 1234`), compared in lower case. None is a key the format knows.
 FLAT_SECRET_KEYS = frozenset(
@@ -527,9 +547,11 @@ class _Frame:
         "key",
         "key_sensitive",
         "kl",
+        "known",
         "merges",
         "obj",
         "path",
+        "plain",
         "positions",
         "sensitive",
         "start",
@@ -543,7 +565,9 @@ class _Frame:
         self.positions = positions
         self.path = path
         self.sensitive = sensitive
-        self.credentials = bool(path) and path[-1] == "credentials"
+        # `credentials` and its `oauth2` (guarded mappings): the keys they know, and those whose values are plain.
+        self.known, self.plain = _guarded(path)
+        self.credentials = self.known is not None
         # An entry of users, smtp or imap: unknown keys that name a secret (`pass:`, `pin:`) are masked.
         self.account = len(path) == 2 and path[0] in SECTIONS and type(path[1]) is int
         self.anchor = anchor
@@ -561,10 +585,10 @@ class _Frame:
 
     def set_key(self, key: Any, line: int, column: int) -> None:
         self.key, self.kl, self.kc = key, line, column
-        self.key_sensitive = (
+        self.key_sensitive = self.sensitive if self.plain and key in self.plain else (
             self.sensitive
             or secret_key(key)
-            or (self.credentials and key not in _PLAIN_IN_CREDENTIALS)
+            or (self.credentials and key not in self.plain)
             or (self.account and isinstance(key, str) and key.lower() in FLAT_SECRET_KEYS)
         )
 
@@ -573,7 +597,7 @@ class _Frame:
         of `credentials` (a password pasted as a key), a key holding `password:secret`."""
         if self.sensitive:
             return not (isinstance(key, str) and key.lower() == "env")
-        if self.credentials and key not in CREDENTIAL_KEYS:
+        if self.known is not None and key not in self.known:
             return True
         return isinstance(key, str) and ":" in key and NO_SPACE_SECRET.search(key) is not None
 

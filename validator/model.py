@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from validator.credentials import GRANT_KEYS, SHARED_TENANTS, TOKEN_KEYS
 from validator.loader import SECTIONS
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -62,20 +63,202 @@ class Secret(_Strict):
     )
 
 
+Provider = Literal["generic", "microsoft", "google"]
+Mechanism = Literal["xoauth2", "oauthbearer"]
+# A token endpoint receives client secrets and refresh tokens: https only, and no `user@` in the authority.
+HTTPS_URL_PATTERN = rf"^https://[^{CONTROL_CHARACTERS}\s/?#@]+(?:[/?][^{CONTROL_CHARACTERS}\s#]*)?$"
+# A tenant is a verified domain or the directory's GUID; it goes into the token URL's path.
+TENANT_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$"
+
+
+class OAuth2(_Strict):
+    """An OAuth2 login (SASL XOAUTH2 or OAUTHBEARER) instead of a password.
+
+    The grant follows from the keys: `command` runs a program that prints an access token; `service_account`
+    signs a JWT bearer assertion (RFC 7523, Google); `refresh_token` uses the refresh grant (RFC 6749 6);
+    `client_secret` alone the client-credentials grant (RFC 6749 4.4, Microsoft's app-only access).
+    """
+
+    provider: Provider = Field(
+        "generic",
+        description="`microsoft` or `google` fill in the token URL and the scopes; `generic` needs `token_url`.",
+    )
+    tenant: str | None = Field(
+        None,
+        pattern=TENANT_PATTERN,
+        description="Microsoft: the directory (tenant) as a verified domain or its GUID; app-only access needs "
+        "the tenant itself, never `common`, `organizations` or `consumers`.",
+        examples=["contoso.onmicrosoft.com"],
+    )
+    token_url: str | None = Field(
+        None,
+        pattern=HTTPS_URL_PATTERN,
+        description="The token endpoint (https only); required for `generic`, and wins over the provider's.",
+        examples=["https://login.example.com/oauth2/token"],
+    )
+    client_id: NonEmptyText | None = Field(
+        None, description="The application (client) id.", examples=["00000000-0000-0000-0000-000000000000"]
+    )
+    client_secret: Secret | None = Field(
+        None, description="The client secret of a confidential client, as `{env: NAME}`."
+    )
+    refresh_token: Secret | None = Field(
+        None, description="A refresh token, as `{env: NAME}`: the refresh-token grant."
+    )
+    service_account: Secret | None = Field(
+        None, description="A Google service account's JSON key, as `{env: NAME}`: the JWT bearer grant."
+    )
+    subject: Email | None = Field(
+        None,
+        description="Service account: the mailbox to act for (domain-wide delegation); default: the username.",
+        examples=["info@example.com"],
+    )
+    scopes: list[NonEmptyText] | None = Field(
+        None,
+        min_length=1,
+        description="Scopes to request; default by provider, grant and protocol.",
+        examples=[["https://outlook.office.com/SMTP.Send"]],
+    )
+    command: list[NonEmptyText] | None = Field(
+        None,
+        min_length=1,
+        description="A program and its arguments that print an access token (run without a shell, and only "
+        "when the run allows the program: `--allow-command`); instead of every token key.",
+        examples=[["oama", "access", "info@example.com"]],
+    )
+    mechanism: Mechanism = Field(
+        "xoauth2", description="The SASL mechanism: `xoauth2` (default) or `oauthbearer` (RFC 7628)."
+    )
+
+    @model_validator(mode="after")
+    def _one_grant(self) -> OAuth2:
+        # The same constraints as OAUTH2_RULES in the JSON Schema, for the fast path (accounts.prevalidate).
+        problem = oauth2_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def grant(self) -> str:
+        """`command`, `jwt-bearer`, `refresh_token` or `client_credentials`."""
+        if self.command is not None:
+            return "command"
+        if self.service_account is not None:
+            return "jwt-bearer"
+        return "refresh_token" if self.refresh_token is not None else "client_credentials"
+
+
+def oauth2_problem(oauth2: OAuth2) -> str | None:
+    """What makes ``oauth2`` a combination that makes no sense, in the words of the schema's rules, or None."""
+    present = {key for key in TOKEN_KEYS if getattr(oauth2, key) is not None}
+    if oauth2.command is not None:
+        return "`command` replaces every token key" if present else None
+    if not present & set(GRANT_KEYS):
+        return "no grant"
+    if oauth2.service_account is not None and (oauth2.refresh_token is not None or oauth2.client_secret is not None):
+        return "service_account excludes refresh_token and client_secret"
+    if oauth2.service_account is None and (oauth2.client_id is None or oauth2.subject is not None):
+        return "client_id needed; subject only with service_account"
+    if oauth2.tenant is not None and oauth2.provider != "microsoft":
+        return "tenant only with microsoft"
+    if oauth2.provider == "generic" and oauth2.token_url is None and oauth2.service_account is None:
+        return "generic needs token_url"
+    if oauth2.provider == "microsoft" and oauth2.token_url is None and oauth2.tenant is None:
+        return "microsoft needs tenant"
+    if oauth2.grant == "client_credentials" and oauth2.tenant in SHARED_TENANTS:
+        return "app-only access needs the tenant itself"
+    return None
+
+
+def _forbid(*keys: str) -> dict[str, Any]:
+    return {"properties": dict.fromkeys(keys, False)}
+
+
+# The combinations of OAuth2 keys that make sense, as JSON Schema (the schema stage words each keyword's
+# error; `OAuth2._one_grant` holds the fast path to the same).
+OAUTH2_RULES: dict[str, Any] = {
+    "dependentSchemas": {
+        "command": _forbid(*TOKEN_KEYS),
+        "service_account": _forbid("refresh_token", "client_secret"),
+        "subject": {"required": ["service_account"]},
+        "tenant": {"required": ["provider"], "properties": {"provider": {"const": "microsoft"}}},
+    },
+    "anyOf": [{"required": ["command"]}, *({"required": [key]} for key in GRANT_KEYS)],
+    "allOf": [
+        {
+            "if": {"anyOf": [{"required": ["command"]}, {"required": ["service_account"]}]},
+            "else": {"required": ["client_id"]},
+        },
+        {
+            "if": {
+                "anyOf": [
+                    {"required": ["command"]},
+                    {"required": ["service_account"]},
+                    {"required": ["provider"], "properties": {"provider": {"enum": ["microsoft", "google"]}}},
+                ]
+            },
+            "else": {"required": ["token_url"]},
+        },
+        {
+            "if": {"required": ["provider"], "properties": {"provider": {"const": "microsoft"}}},
+            "then": {"anyOf": [{"required": ["command"]}, {"required": ["tenant"]}, {"required": ["token_url"]}]},
+        },
+        {
+            "if": {"required": ["client_secret"], "not": {"required": ["refresh_token"]}},
+            "then": {"properties": {"tenant": {"not": {"enum": list(SHARED_TENANTS)}}}},
+        },
+    ],
+}
+OAuth2.model_config["json_schema_extra"] = OAUTH2_RULES
+
+
 class Credentials(_Strict):
-    """Username and password for logging in."""
+    """The login: a username and either a password or an OAuth2 token source."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": ["password"]}, {"required": ["oauth2"]}],
+            "dependentSchemas": {"app_password": {"required": ["password"]}},
+        }
+    )
 
     username: NonEmptyText = Field(
         description="Login name, often the mailbox address.", examples=["mailer@example.com"]
     )
-    password: Secret = Field(
-        description="The password, as `{env: NAME}`; never a plain string.", examples=[{"env": "SMTP_PASSWORD"}]
+    password: Secret | None = Field(
+        None,
+        description="The password, as `{env: NAME}`; never a plain string. Exactly one of `password` and `oauth2`.",
+        examples=[{"env": "SMTP_PASSWORD"}],
     )
+    app_password: bool = Field(
+        False,
+        description="The password is a provider's app password (Google, with 2-Step Verification): "
+        "password login stays possible there.",
+    )
+    oauth2: OAuth2 | None = Field(None, description="Log in with an OAuth2 access token instead of a password.")
     contact: NonEmptyText | None = Field(
         None,
-        description="Who can enter this password when it is needed.",
+        description="Who can enter this password (or renew this token) when it is needed.",
         examples=["IT desk <it@example.com>"],
     )
+
+    @model_validator(mode="after")
+    def _password_or_oauth2(self) -> Credentials:
+        if (self.password is None) == (self.oauth2 is None):
+            raise ValueError("exactly one of password and oauth2")
+        if self.app_password and self.password is None:
+            raise ValueError("app_password needs a password")
+        return self
+
+    @property
+    def secrets(self) -> tuple[tuple[str, Secret], ...]:
+        """Every secret these credentials reference, with its key: `password`, or the oauth2 keys."""
+        if self.password is not None:
+            return (("password", self.password),)
+        assert self.oauth2 is not None
+        return tuple(
+            (key, value) for key in GRANT_KEYS if isinstance(value := getattr(self.oauth2, key), Secret)
+        )
 
 
 class User(_Strict):

@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from validator.credentials import SECRET_FIELDS, problems
 from validator.finding import Finding, Location, pointer_of
 from validator.formats import email_problem, host_problem
 from validator.loader import (
@@ -224,12 +225,48 @@ def _findings(
     """
     failure = _Failure(document, error, path, seen)
     kind = error.validator
+    if kind is None or not _COMBINATION_KEYWORDS.isdisjoint(error.relative_schema_path):
+        return _on_combination(failure)
     if kind not in ("required", "additionalProperties"):
         if path == ("version",):
             return _on_version(failure)
-        if "password" in path:
+        if not SECRET_FIELDS.isdisjoint(path):
             return _on_password(failure)
     return _HANDLERS.get(kind, _on_other)(failure)
+
+
+# The keywords that state which keys go together (only `credentials` and `oauth2` use them); their errors
+# (and a `false` schema's, whose keyword is None) are worded from the data by validator.credentials.
+_COMBINATION_KEYWORDS = frozenset({"oneOf", "anyOf", "not", "dependentSchemas", "then", "else"})
+
+
+def _on_combination(failure: _Failure) -> list[Finding]:
+    """MC101/MC104 for keys of `credentials` or `oauth2` that do not go together, each once at its key."""
+    path = failure.path
+    if "credentials" not in path:  # pragma: no cover - no other part of the schema combines keys
+        return _on_other(failure)
+    at = path[: path.index("credentials") + 1]
+    raw: Any = failure.document.data
+    for part in at:
+        raw = raw[part]
+    out = []
+    for problem in problems(raw):
+        if failure.first("combination", (at, problem.at, problem.message)):
+            hint = problem.hint
+            if not problem.at and problem.rule == "MC101" and isinstance(raw, dict):
+                # `password:secret` with no space: YAML read the password into another key or value.
+                word = next((w for w in map(_no_space, [*raw, *raw.values()]) if w), None)
+                hint = _SPACE_HINT.format(word) if word else hint
+            out.append(
+                finding(
+                    problem.rule,
+                    f"{_describe(failure.document.data, (*at, 'x'))} {problem.message}",
+                    failure.document.location((*at, *problem.at), key=bool(problem.at)),
+                    hint=hint,
+                    account=failure.account,
+                )
+            )
+    return out
 
 
 def _on_required(failure: _Failure) -> list[Finding]:
@@ -289,8 +326,8 @@ def _on_additional_properties(failure: _Failure) -> list[Finding]:
             continue
         suggestion = did_you_mean(str(key), allowed) or f"known keys: {', '.join(allowed)}"
         word = _no_space(key)
-        if (path and path[-1] == "credentials") or word:
-            # A password pasted as a key of `credentials`, or a key `password:secret`: not echoed.
+        if (path and path[-1] in ("credentials", "oauth2")) or word:
+            # A secret pasted as a key of `credentials` or `oauth2`, or a key `password:secret`: not echoed.
             out.append(
                 finding(
                     "MC102",
@@ -361,16 +398,18 @@ def _on_version(failure: _Failure) -> list[Finding]:
 
 
 def _on_password(failure: _Failure) -> list[Finding]:
-    """A password that is no `{env: NAME}`: MC301 for a plain value, MC103 for another type, else MC104."""
+    """A secret (password, client secret, refresh token, key) that is no `{env: NAME}`: MC301 for a plain
+    value, MC103 for another type, else MC104."""
     kind, path, instance = failure.error.validator, failure.path, failure.instance
-    if kind == "type" and path[-1] == "password" and isinstance(instance, (str, int, float, bool)):
+    if kind == "type" and path[-1] in SECRET_FIELDS and isinstance(instance, (str, int, float, bool)):
+        what = "password" if path[-1] == "password" else f"`{path[-1]}`"
         return [
             finding(
                 "MC301",
-                f"plaintext password in {failure.where}",
+                f"plaintext {what} in {failure.where}",
                 failure.location,
                 account=failure.account,
-                hint="name an environment variable instead: `password: {env: SOME_VARIABLE}`",
+                hint=f"name an environment variable instead: `{path[-1]}: {{env: SOME_VARIABLE}}`",
             )
         ]
     if kind == "type":
@@ -421,7 +460,7 @@ def _on_type(failure: _Failure) -> list[Finding]:
         return [
             finding(
                 "MC103",
-                f"`credentials` of {entry} must be a mapping (username, password, contact)",
+                f"`credentials` of {entry} must be a mapping (username, password or oauth2, contact)",
                 failure.location,
                 hint=_SPACE_HINT.format(word)
                 if word
@@ -488,7 +527,27 @@ def _on_enum(failure: _Failure) -> list[Finding]:
 
 
 def _on_pattern(failure: _Failure) -> list[Finding]:
-    return _pattern_findings(failure.error, f"'{failure.name}' of {failure.where}", failure.location, failure.account)
+    what = f"'{failure.name}' of {failure.where}"
+    if failure.name in _URL_PATTERNS:
+        found = _pattern_findings(failure.error, what, failure.location, failure.account)
+        if not found or "control character" in found[0].message:
+            return found
+        message, hint = _URL_PATTERNS[failure.name]
+        return [finding("MC104", f"{what} {message}", failure.location, account=failure.account, hint=hint)]
+    return _pattern_findings(failure.error, what, failure.location, failure.account)
+
+
+# Patterns that are no id, by the key they check: what a value that misses it must be instead.
+_URL_PATTERNS = {
+    "token_url": (
+        "must be an https:// URL without `user@`: a token endpoint receives client secrets and refresh tokens",
+        "write the provider's token endpoint, `token_url: https://…`; or leave it out for microsoft and google",
+    ),
+    "tenant": (
+        "is no tenant: a verified domain or the directory's id (a GUID)",
+        "write `tenant: contoso.onmicrosoft.com` or the tenant id from the Entra admin center",
+    ),
+}
 
 
 def _on_range(failure: _Failure) -> list[Finding]:

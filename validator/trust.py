@@ -24,6 +24,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # The variables a workflow sets instead of flags (the env file is never read for these).
 HOST_VAR, ANY_HOST_VAR = "MAILCFG_ALLOW_HOST", "MAILCFG_ALLOW_ANY_HOST"
 ENV_VAR, RECIPIENT_VAR, INSECURE_VAR = "MAILCFG_ALLOW_ENV", "MAILCFG_ALLOW_RECIPIENT", "MAILCFG_ALLOW_INSECURE"
+COMMAND_VAR = "MAILCFG_ALLOW_COMMAND"
 PREFIX = "MAILCFG_ALLOW_"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _SPLIT = re.compile(r"[\s,]+")
@@ -118,6 +119,7 @@ class Trust:
     env: tuple[str, ...] | None = None  # None: --allow-env not given, any variable may be named
     recipients: tuple[str, ...] = ()
     insecure: tuple[HostPattern, ...] = ()
+    commands: tuple[str, ...] = ()  # programs an oauth2 `command` may start, compared exactly
 
     @property
     def names_hosts(self) -> bool:
@@ -141,6 +143,14 @@ class Trust:
         name = normalize_host(host)
         return any(pattern.matches(name) for pattern in self.insecure)
 
+    def command_allowed(self, program: str) -> bool:
+        """Whether an oauth2 `command` may start ``program`` (its first element, exactly as the run named it).
+
+        An on/off switch would let every later pull request run anything; a program the run names is what the
+        workflow's author chose to run. `--allow-any-host` does not imply it.
+        """
+        return program in self.commands
+
 
 def split(values: Iterable[str]) -> list[str]:
     """Comma- or whitespace-separated items of every value."""
@@ -154,6 +164,7 @@ def from_settings(
     env: Iterable[str] = (),
     recipients: Iterable[str] = (),
     insecure: Iterable[str] = (),
+    commands: Iterable[str] = (),
     environ: Mapping[str, str] | None = None,
 ) -> Trust:
     """Combine the command line with the ``MAILCFG_ALLOW_*`` variables of the process environment."""
@@ -170,4 +181,15 @@ def from_settings(
         env=tuple(env_patterns) if given_env else None,
         recipients=tuple(listed(recipients, RECIPIENT_VAR)),
         insecure=tuple(host_pattern(item, "--allow-insecure") for item in listed(insecure, INSECURE_VAR)),
+        commands=tuple(_program(item) for item in listed(commands, COMMAND_VAR)),
     )
+
+
+def _program(text: str) -> str:
+    """An `--allow-command` value: a program name looked up on PATH, or an absolute path; never relative."""
+    if "/" in text and not text.startswith("/"):
+        raise UsageError(
+            f"--allow-command {text!r}: give a program name found on PATH (oama) or an absolute path"
+            " (/usr/local/bin/oama); a relative path would run whatever the checked-out tree puts there"
+        )
+    return text

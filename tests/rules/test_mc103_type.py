@@ -42,7 +42,9 @@ def test_mc103_passes_on_an_integer_port(check: Check) -> None:
 def test_mc103_credentials_not_a_mapping(check: Check) -> None:
     source = SMTP_HEAD + "    credentials: mailer@example.com\n"
     [wrong] = only(check(source), "MC103")
-    assert wrong.message == "`credentials` of smtp entry 'outgoing' must be a mapping (username, password, contact)"
+    assert wrong.message == (
+        "`credentials` of smtp entry 'outgoing' must be a mapping (username, password or oauth2, contact)"
+    )
     assert (wrong.line, wrong.column) == (6, 18)
 
 

@@ -10,21 +10,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from validator.credentials import GRANT_KEYS
 from validator.live.result import VerifyOptions
 from validator.trust import normalize_host
 
 if TYPE_CHECKING:
     from validator.accounts import AccountSet, Entry
-    from validator.model import Imap, Smtp
+    from validator.model import Credentials, Imap, OAuth2, Smtp
 
 
 @dataclass(frozen=True)
 class Login:
-    """A username and the variable holding its password; ``entry`` is where the credentials are written."""
+    """A username and the variable holding its password (or its OAuth2 token source); ``entry`` is where the
+    credentials are written."""
 
     username: str
-    env: str
+    env: str  # the password's variable; "" for an oauth2 login
     entry: Entry[Smtp] | Entry[Imap]
+    oauth2: OAuth2 | None = None
+
+    @property
+    def variables(self) -> tuple[tuple[str, str], ...]:
+        """(key, variable) of every secret this login reads: `password`, or the oauth2 secret keys."""
+        if self.oauth2 is None:
+            return (("password", self.env),)
+        return tuple((key, value.env) for key in GRANT_KEYS if (value := getattr(self.oauth2, key)) is not None)
+
+
+def login_of(credentials: Credentials, entry: Entry[Smtp] | Entry[Imap]) -> Login:
+    """The login ``credentials`` (written in ``entry``) describe."""
+    env = credentials.password.env if credentials.password is not None else ""
+    return Login(credentials.username, env, entry, credentials.oauth2)
 
 
 @dataclass(frozen=True)
@@ -85,7 +101,7 @@ def plan(accounts: AccountSet, options: VerifyOptions) -> list[Check]:
                 model.effective_port,
                 model.encryption,
                 model.allow_insecure,
-                Login(credentials.username, credentials.password.env, imap),
+                login_of(credentials, imap),
                 round_trip=target,
             )
         )
@@ -97,10 +113,10 @@ def _smtp_logins(smtp: Entry[Smtp], senders: list[Entry[Imap]]) -> list[Login | 
     if model.authentication == "none":
         return [None]
     if model.credentials is not None:
-        return [Login(model.credentials.username, model.credentials.password.env, smtp)]
+        return [login_of(model.credentials, smtp)]
     if not senders:
         return [None]  # nobody to log in as: checked up to the authentication stage
-    return [Login(imap.model.credentials.username, imap.model.credentials.password.env, imap) for imap in senders]
+    return [login_of(imap.model.credentials, imap) for imap in senders]
 
 
 def _send_login(smtp: Entry[Smtp], imap: Entry[Imap]) -> Login | None:
@@ -108,8 +124,8 @@ def _send_login(smtp: Entry[Smtp], imap: Entry[Imap]) -> Login | None:
     if model.authentication == "none":
         return None
     if model.credentials is not None:
-        return Login(model.credentials.username, model.credentials.password.env, smtp)
-    return Login(imap.model.credentials.username, imap.model.credentials.password.env, imap)
+        return login_of(model.credentials, smtp)
+    return login_of(imap.model.credentials, imap)
 
 
 def smtp_check(smtp: Entry[Smtp], login: Login | None, send_to: str | None = None, note: str = "") -> Check:

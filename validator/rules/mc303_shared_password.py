@@ -1,8 +1,9 @@
-"""One password variable shared by credentials with different usernames.
+"""One password (or refresh-token) variable shared by credentials with different usernames.
 
 Two different logins rarely share a password; when two credentials name the same environment variable
 but different usernames, one of them was most likely copied and not adapted. The finding sits on every
-use after the first and names the `password:` line of the first.
+use after the first and names the `password:` line of the first. An OAuth2 refresh token belongs to one
+user's consent in the same way; a client secret or a service-account key serves many mailboxes by design.
 
 Fails:
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from validator.credentials import SECRET_LABELS, secret_path
 from validator.finding import Finding, Severity
 
 if TYPE_CHECKING:
@@ -46,19 +48,25 @@ TITLE = "one password variable shared by different usernames"
 
 
 def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
-    first: dict[str, tuple[Entry[Smtp] | Entry[Imap], Credentials]] = {}
+    first: dict[str, tuple[Entry[Smtp] | Entry[Imap], Credentials, str]] = {}
     for entry, credentials in accounts.credentials():
-        name = credentials.password.env
-        seen_entry, seen = first.setdefault(name, (entry, credentials))
-        if seen.username != credentials.username:
-            # The other use's `password:` line, not its entry's first line: that is where the copy sits.
-            other = seen_entry.origin.at("credentials", "password", key=True)
-            yield entry.report(
-                ID,
-                SEVERITY,
-                f"password variable {name} is also used for username {seen.username} "
-                f"(at {other.file}:{other.line}:{other.column})",
-                "credentials",
-                "password",
-                hint="give each login its own variable",
-            )
+        for key, secret in credentials.secrets:
+            if key not in _PER_LOGIN:
+                continue  # one client secret or service account serves many mailboxes by design
+            name = secret.env
+            seen_entry, seen, seen_key = first.setdefault(name, (entry, credentials, key))
+            if seen.username != credentials.username:
+                # The other use's line, not its entry's first line: that is where the copy sits.
+                other = seen_entry.origin.at(*secret_path(seen_key), key=True)
+                yield entry.report(
+                    ID,
+                    SEVERITY,
+                    f"{SECRET_LABELS[key]} variable {name} is also used for username {seen.username} "
+                    f"(at {other.file}:{other.line}:{other.column})",
+                    *secret_path(key),
+                    hint="give each login its own variable",
+                )
+
+
+# The secrets that belong to one login: a password, and a refresh token (issued to one user's consent).
+_PER_LOGIN = ("password", "refresh_token")

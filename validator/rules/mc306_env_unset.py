@@ -5,6 +5,9 @@ before `mailcfg verify` logs in anywhere. Every missing variable is reported at 
 variable is never shown. `--env-file FILE` loads a dotenv file first (variables already set win); when
 one was given, the hint says the variable is not in it either rather than suggesting the flag.
 
+Every secret reference counts: `password`, and an `oauth2` block's `client_secret`, `refresh_token` and
+`service_account`.
+
 Fails (with IMAP_INFO_PASSWORD unset):
 
     password: {env: IMAP_INFO_PASSWORD}
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from validator.credentials import SECRET_LABELS, secret_path
 from validator.finding import Finding, Severity
 
 if TYPE_CHECKING:
@@ -33,19 +37,19 @@ def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
     if not context.require_env:
         return
     for entry, credentials in accounts.credentials():
-        name = credentials.password.env
-        if context.env_allowed is not None and not context.env_allowed(name):
-            continue  # withheld by `--allow-env`: the live stage reports MC511 and never reads it
-        if not context.env.get(name):
-            yield entry.report(
-                ID,
-                SEVERITY,
-                f"environment variable {name} is not set (password of '{entry.id}')",
-                "credentials",
-                "password",
-                "env",
-                hint=_hint(context.env_file),
-            )
+        for key, secret in credentials.secrets:
+            name = secret.env
+            if context.env_allowed is not None and not context.env_allowed(name):
+                continue  # withheld by `--allow-env`: the live stage reports MC511 and never reads it
+            if not context.env.get(name):
+                yield entry.report(
+                    ID,
+                    SEVERITY,
+                    f"environment variable {name} is not set ({SECRET_LABELS[key]} of '{entry.id}')",
+                    *secret_path(key),
+                    "env",
+                    hint=_hint(context.env_file),
+                )
 
 
 def _hint(env_file: str | None) -> str:
