@@ -112,6 +112,7 @@ def _load() -> dict[str, Rule]:
         mc509_sent_folder,
         mc510_round_trip,
         mc511_host_not_allowed,
+        mc512_token,
     )
 
     # Lists, not tuples: mypy then names the module that does not match and the member that differs.
@@ -142,6 +143,7 @@ def _load() -> dict[str, Rule]:
         mc509_sent_folder,
         mc510_round_trip,
         mc511_host_not_allowed,
+        mc512_token,
     ]
     # Rules that check the account set, in id order.
     checked: list[CheckedRule] = [
