@@ -65,6 +65,31 @@ IMAP_CREDENTIALS = (
     "      contact: IT desk\n"
 )
 assert IMAP_CREDENTIALS in VALID
+# The password lines of VALID: the smtp entry's (line 11) and the imap account's (line 22).
+SMTP_PASSWORD = "      password: {env: SMTP_PASSWORD}\n"
+IMAP_PASSWORD = "      password: {env: IMAP_INFO_PASSWORD}\n"
+
+
+# OAuth2 logins for ``with_oauth2``: the keys of an `oauth2` block, one a line.
+M365_APP_ONLY = (
+    "provider: microsoft",
+    "tenant: contoso.onmicrosoft.com",
+    "client_id: 00000000-0000-0000-0000-000000000000",
+    "client_secret: {env: M365_CLIENT_SECRET}",
+)
+GOOGLE_SERVICE_ACCOUNT = ("provider: google", "service_account: {env: GOOGLE_SA_KEY}")
+
+
+def with_oauth2(*keys: str, base: str = VALID, entry: str = "imap") -> str:
+    """``base`` (VALID) with the `password` of the imap account `info` (``entry="smtp"``: of the smtp entry
+    `outgoing`) replaced by an `oauth2` block of ``keys`` (default: M365_APP_ONLY), one key a line.
+
+    In VALID, for imap: `oauth2` on line 22, its keys from line 23 on, then `contact`; for smtp: `oauth2` on line
+    11, its keys from line 12 on, then `contact`, and everything after moves down by ``len(keys)``."""
+    password = {"imap": IMAP_PASSWORD, "smtp": SMTP_PASSWORD}[entry]
+    assert base.count(password) == 1, password
+    block = "      oauth2:\n" + "".join(f"        {key}\n" for key in keys or M365_APP_ONLY)
+    return base.replace(password, block, 1)
 
 
 # The head of a one-entry smtp section (lines 1-5); schema tests append a key to the entry (line 6 on).

@@ -39,6 +39,7 @@ SPEC_SEVERITY = {
     "MC304": "warning",
     "MC305": "info",
     "MC306": "error",
+    "MC307": "warning",
     "MC401": "error",
     "MC402": "info",
     "MC403": "warning",

@@ -7,6 +7,7 @@ run's :class:`Context` beside it. The models themselves and the JSON Schema live
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -110,6 +111,8 @@ class Context:
     env_allowed: Callable[[str], bool] | None = None
     # `--env-file`, as given: MC306 then says the variable is not there either, instead of suggesting the flag.
     env_file: str | None = None
+    # The day of the run, taken once: MC307 words a provider's date as "from …" before it and "since …" after.
+    today: datetime.date = field(default_factory=datetime.date.today)
 
 
 @dataclass(frozen=True)
