@@ -28,8 +28,8 @@ import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from validator.live import stages, tls
-from validator.live.plan import Check
-from validator.live.probe import Probe, certificate_stage
+from validator.live.plan import Check, Login
+from validator.live.probe import Probe, certificate_stage, refuse_unsendable
 from validator.live.result import VerifyOptions
 from validator.live.smtp import PROBE_HEADER
 from validator.sanitize import has_control
@@ -53,6 +53,7 @@ class Session:
         # duplicate), so a shutdown reaches it even in the middle of the handshake.
         self.probe_sock: socket.socket | None = None
         self.client: Any = None
+        self.token: str | None = None  # an oauth2 login's access token, from the runner's token stage
         self.aborted = False
         # Taken by abort() and by the worker handing over a socket or client: either abort() sees it and cuts
         # it, or the worker sees the abort and lets go of it itself.
@@ -349,6 +350,9 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any, sess
     probe.start("auth")
     login = check.login
     assert login is not None  # imap checks always carry credentials (the schema requires them)
+    if login.oauth2 is not None:
+        _bearer_login(check, login, probe, client, session)
+        return
     stages.refuse_unencrypted(probe, check)
     password = stages.password(probe, login, env)
     username = probe.username(login.username)
@@ -374,6 +378,30 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any, sess
         probe.fail(f"authentication failed ({_text(probe, error)})", login_entry=True)
     session.checkpoint(probe, client)  # given up during the login: log out at once
     probe.ok(f"logged in as {username}")
+
+
+def _bearer_login(check: Check, login: Login, probe: Probe, client: Any, session: Session) -> None:
+    """One AUTHENTICATE with the access token the token stage got (XOAUTH2 or OAUTHBEARER)."""
+    token = session.token
+    assert token is not None  # the runner's token stage ran first
+    stages.refuse_cleartext_token(probe, check)
+    refuse_unsendable(probe, login.username, token)
+    offered = {str(c, "ascii", "replace").upper()[5:] for c in client.capabilities() if c.upper().startswith(b"AUTH=")}
+    mechanism = stages.mechanism(probe, login, offered)
+    session.checkpoint(probe, client)
+    try:
+        if mechanism == "XOAUTH2":
+            client.oauth2_login(login.username, token)
+        else:
+            client.oauthbearer_login(login.username, token)
+    except LoginError as error:
+        if isinstance(error.__context__, (OSError, imaplib.IMAP4.abort)) or "socket error" in str(error):
+            probe.fail("the server closed the connection during authentication", login_entry=True)
+        stages.token_rejected(probe, login, _text(probe, error), "imap")
+    except (IMAPClientError, imaplib.IMAP4.error) as error:
+        probe.fail(f"authentication failed ({_text(probe, error)})", login_entry=True)
+    session.checkpoint(probe, client)
+    probe.ok(f"logged in as {probe.username(login.username)} ({mechanism})")
 
 
 def quoted(text: str) -> str:

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from validator.credentials import SECRET_LABELS, secret_path
 from validator.errors import UsageError
 from validator.live.plan import Check, Login
 from validator.live.probe import Probe, StageFailed
@@ -28,7 +29,7 @@ class Refusal:
     login_entry: bool = False
 
 
-def refusal(check: Check, trust: Trust) -> Refusal | None:
+def refusal(check: Check, trust: Trust, env: Mapping[str, str]) -> Refusal | None:
     """The first trust setting ``check`` falls outside of, or None when it may run."""
     target = check.round_trip
     sender = target.entry.model if target is not None else None
@@ -43,13 +44,19 @@ def refusal(check: Check, trust: Trust) -> Refusal | None:
                 at,
             )
     for login, own in ((check.login, True), (target.login if target is not None else None, False)):
-        if login is not None and not trust.env_allowed(login.env):
-            return Refusal(
-                f"password variable {login.env} matches no --allow-env pattern; not read, nothing contacted",
-                f"if the variable is meant for this: --allow-env {login.env} (or MAILCFG_ALLOW_ENV)",
-                ("credentials", "password", "env") if own else ("outgoing",),
-                login_entry=own,
-            )
+        if login is None:
+            continue
+        for key, name in login.variables:
+            if not trust.env_allowed(name):
+                return Refusal(
+                    f"{SECRET_LABELS[key]} variable {name} matches no --allow-env pattern; not read, nothing contacted",
+                    f"if the variable is meant for this: --allow-env {name} (or MAILCFG_ALLOW_ENV)",
+                    (*secret_path(key), "env") if own else ("outgoing",),
+                    login_entry=own,
+                )
+        oauth2 = _oauth2(login, own, trust, env)
+        if oauth2 is not None:
+            return oauth2
     insecure = _insecure(check, trust)
     if insecure is not None:
         return insecure
@@ -59,6 +66,35 @@ def refusal(check: Check, trust: Trust) -> Refusal | None:
         address = str(getattr(check.entry.model, "address", ""))
         if not trust.recipient_allowed(address):
             return _recipient(address, ("address",), "--round-trip")
+    return None
+
+
+def _oauth2(login: Login, own: bool, trust: Trust, env: Mapping[str, str]) -> Refusal | None:
+    """An oauth2 login's token endpoint must be a trusted host, and its `command` an allowed program."""
+    from validator.live.tokens import endpoint, host_of
+
+    oauth2 = login.oauth2
+    if oauth2 is None:
+        return None
+    if oauth2.command is not None:
+        program = oauth2.command[0]
+        if not trust.command_allowed(program):
+            return Refusal(
+                f"oauth2 `command` program {program} is not allowed for this run; not started, nothing contacted",
+                f"if the run may start it: --allow-command {program} (or MAILCFG_ALLOW_COMMAND)",
+                ("credentials", "oauth2", "command") if own else ("outgoing",),
+                login_entry=own,
+            )
+        return None
+    url = endpoint(login, env)
+    host = host_of(url) if url else ""
+    if host and not trust.host_allowed(host):
+        return Refusal(
+            f"token endpoint {host} matches no --allow-host pattern; no secret sent, nothing contacted",
+            f"if you trust it: --allow-host {host} (or MAILCFG_ALLOW_HOST)",
+            ("credentials", "oauth2", "token_url" if oauth2.token_url else "provider") if own else ("outgoing",),
+            login_entry=own,
+        )
     return None
 
 
@@ -118,7 +154,7 @@ def screen(checks: list[Check], trust: Trust, env: Mapping[str, str]) -> dict[in
     out: dict[int, LiveResult] = {}
     seen: dict[tuple[str, str, int, str, str], Check] = {}
     for index, check in enumerate(checks):
-        reason = refusal(check, trust)
+        reason = refusal(check, trust, env)
         if reason is not None:
             out[index] = withheld(check, reason)
             continue
@@ -135,7 +171,9 @@ def screen(checks: list[Check], trust: Trust, env: Mapping[str, str]) -> dict[in
 def _login_key(check: Check, login: Login | None, env: Mapping[str, str]) -> tuple[str, str, int, str, str] | None:
     if login is None:
         return None
-    return (check.protocol, check.host, check.port, login.username, env.get(login.env, ""))
+    # An oauth2 login is the same login only with the same credentials entry (its token source).
+    secret = env.get(login.env, "") if login.oauth2 is None else f"oauth2:{login.entry.id}"
+    return (check.protocol, check.host, check.port, login.username, secret)
 
 
 def require_hosts(checks: list[Check], trust: Trust) -> None:

@@ -24,6 +24,7 @@ from validator.live import imap, smtp
 from validator.live.plan import Check, Login, SmtpTarget, smtp_check
 from validator.live.probe import Probe, StageFailed
 from validator.live.result import LiveResult, VerifyOptions
+from validator.live.tokens import Tokens
 from validator.trust import normalize_host
 
 T = TypeVar("T")
@@ -57,6 +58,7 @@ class CheckRun:
     probe: Probe
     session: imap.Session
     deadline: float
+    tokens: Tokens
 
 
 async def run_all(
@@ -68,10 +70,11 @@ async def run_all(
 ) -> None:
     """Run every (plan index, check); each result lands in ``finished`` under its index as soon as it is known."""
     limits = _Limits(options)
+    tokens = Tokens((check for _, check in checks), options, env)
     total = len(finished) + len(checks)
 
     async def one(index: int, check: Check) -> None:
-        finished[index] = await _guarded(check, options, env, limits)
+        finished[index] = await _guarded(check, options, env, limits, tokens)
         if progress is not None:
             progress(len(finished), total)
 
@@ -88,7 +91,9 @@ async def run_all(
             raise outcome
 
 
-async def _guarded(check: Check, options: VerifyOptions, env: Mapping[str, str], limits: _Limits) -> LiveResult:
+async def _guarded(
+    check: Check, options: VerifyOptions, env: Mapping[str, str], limits: _Limits, tokens: Tokens
+) -> LiveResult:
     # The trust settings were applied before (policy.screen): every check here may contact its hosts.
     async with (
         limits.jobs,
@@ -97,7 +102,7 @@ async def _guarded(check: Check, options: VerifyOptions, env: Mapping[str, str],
     ):
         probe = Probe(check, _secrets(check.login, env))
         session = imap.Session()
-        run = CheckRun(check, options, env, limits, probe, session, time.monotonic() + options.timeout)
+        run = CheckRun(check, options, env, limits, probe, session, time.monotonic() + options.timeout, tokens)
         try:
             await asyncio.wait_for(_run(run), options.timeout)
         except StageFailed:
@@ -120,9 +125,14 @@ async def _guarded(check: Check, options: VerifyOptions, env: Mapping[str, str],
 
 async def _run(run: CheckRun) -> None:
     check, probe, limits = run.check, run.probe, run.limits
+    # The token stage comes first: no server connection is held open while a token endpoint answers.
+    token = None
+    if check.login is not None and check.login.oauth2 is not None and check.auth_required:
+        token = await run.tokens.get(probe, check.login)
     if check.protocol == "smtp":
-        await smtp.check(check, run.options, run.env, probe)
+        await smtp.check(check, run.options, run.env, probe, token)
         return
+    run.session.token = token
     client = await _thread(limits, imap.open_session, check, run.options, run.env, probe, run.session)
     await _thread(limits, imap.check_folders, check, probe, client)
     if check.round_trip is not None:
@@ -142,6 +152,14 @@ async def _round_trip(run: CheckRun, target: SmtpTarget, client: Any) -> None:
     sender = Probe(sender_check, _secrets(login, env))
     # The sender's failures and replies end up in this check's findings, and may echo the sender's password.
     probe.learn(_secrets(login, env))
+    sender_token = None
+    if login is not None and login.oauth2 is not None and sender_check.auth_required:
+        try:
+            sender_token = await run.tokens.get(sender, login)
+        except StageFailed as failure:
+            probe.findings.extend(sender.findings)
+            probe.fail(f"could not send through smtp '{target.entry.id}' (stage token: {failure})", at=("outgoing",))
+        probe.learn([(login.username, sender_token)])
     from_address = login.username if login and "@" in login.username else address
     async with run.limits.account("smtp", sender_check.host, model.effective_port, login):
         began = time.monotonic()
@@ -151,7 +169,7 @@ async def _round_trip(run: CheckRun, target: SmtpTarget, client: Any) -> None:
             )
             if login is not None and sender_check.auth_required:
                 try:
-                    await smtp.authenticate(sender, connection, sender_check, login, env)
+                    await smtp.authenticate(sender, connection, sender_check, login, env, sender_token)
                 except BaseException:
                     await smtp.close(connection)
                     raise
@@ -244,7 +262,10 @@ async def _thread(limits: _Limits, function: Callable[..., T], *args: Any) -> T:
 
 
 def _secrets(login: Login | None, env: Mapping[str, str]) -> list[tuple[str, str]]:
-    return [(login.username, env.get(login.env, ""))] if login is not None else []
+    """(username, value) of every secret ``login`` reads (its password, or its oauth2 secrets)."""
+    if login is None:
+        return []
+    return [(login.username, env.get(name, "")) for _, name in login.variables if name]
 
 
 def other_mailbox(address: str, username: str) -> bool:

@@ -11,6 +11,7 @@ STARTTLS), EHLO again after STARTTLS, and exactly one AUTH mechanism (its ``logi
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import socket
 import uuid
@@ -23,22 +24,26 @@ import aiosmtplib
 
 from validator.live import stages, tls
 from validator.live.plan import Check, Login
-from validator.live.probe import Probe, certificate_stage
+from validator.live.probe import Probe, certificate_stage, refuse_unsendable
 from validator.live.result import VerifyOptions
 
 EHLO_NAME = "localhost"
 PROBE_HEADER = "X-Mailcfg-Probe"
 
 
-async def check(check: Check, options: VerifyOptions, env: Mapping[str, str], probe: Probe) -> None:
-    """The smtp entry's own check: connect, TLS, certificate, AUTH and, with --send-test, a test message."""
+async def check(
+    check: Check, options: VerifyOptions, env: Mapping[str, str], probe: Probe, token: str | None = None
+) -> None:
+    """The smtp entry's own check: connect, TLS, certificate, AUTH and, with --send-test, a test message.
+
+    ``token``: the access token of an oauth2 login (the runner's token stage got it)."""
     smtp = await open_session(probe, check.host, check.port, check.encryption, options)
     try:
         if check.auth_required:
             if check.login is None:
                 probe.skip("auth", "no credentials to log in with: no imap account sends through this entry")
             else:
-                await authenticate(probe, smtp, check, check.login, env)
+                await authenticate(probe, smtp, check, check.login, env, token)
         if check.send_to:
             probe.start("send")
             token = uuid.uuid4().hex
@@ -176,9 +181,15 @@ async def _handshake(second: socket.socket, first: socket.socket, host: str, opt
     return transport
 
 
-async def authenticate(probe: Probe, client: Any, check: Check, login: Login, env: Mapping[str, str]) -> None:
-    """Exactly one AUTH attempt with one mechanism: a rejected password is never retried."""
+async def authenticate(
+    probe: Probe, client: Any, check: Check, login: Login, env: Mapping[str, str], token: str | None = None
+) -> None:
+    """Exactly one AUTH attempt with one mechanism: a rejected password (or token) is never retried."""
     probe.start("auth")
+    if login.oauth2 is not None:
+        assert token is not None
+        await _bearer(probe, client, check, login, token)
+        return
     stages.refuse_unencrypted(probe, check)
     if not client.supports_extension("auth"):
         probe.fail("the server offers no AUTH", login_entry=True)
@@ -201,6 +212,39 @@ async def authenticate(probe: Probe, client: Any, check: Check, login: Login, en
     except (aiosmtplib.SMTPException, OSError) as error:
         probe.fail(f"the server closed the connection during authentication ({_reply(probe, error)})", login_entry=True)
     probe.ok(f"logged in as {username}")
+
+
+async def _bearer(probe: Probe, client: Any, check: Check, login: Login, token: str) -> None:
+    """AUTH XOAUTH2 (aiosmtplib's) or OAUTHBEARER (RFC 7628, its short exchange written here) with ``token``."""
+    stages.refuse_cleartext_token(probe, check)
+    refuse_unsendable(probe, login.username, token)
+    if not client.supports_extension("auth"):
+        probe.fail("the server offers no AUTH", login_entry=True)
+    mechanism = stages.mechanism(probe, login, {m.upper() for m in client.server_auth_methods})
+    try:
+        if mechanism == "XOAUTH2":
+            await client.auth_xoauth2(login.username, token)
+        else:
+            await _oauthbearer(client, login.username, check.host, check.port, token)
+    except aiosmtplib.SMTPAuthenticationError as error:
+        stages.token_rejected(probe, login, _reply(probe, error), "smtp")
+    except aiosmtplib.SMTPResponseException as error:
+        probe.fail(f"authentication failed ({_reply(probe, error)})", login_entry=True)
+    except (aiosmtplib.SMTPException, OSError) as error:
+        probe.fail(f"the server closed the connection during authentication ({_reply(probe, error)})", login_entry=True)
+    probe.ok(f"logged in as {probe.username(login.username)} ({mechanism})")
+
+
+async def _oauthbearer(client: Any, username: str, host: str, port: int, token: str) -> None:
+    """RFC 7628: one message; a failure comes as a 334 challenge (JSON) that the client answers with ^A."""
+    identity = username.replace("=", "=3D").replace(",", "=2C")
+    message = f"n,a={identity},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
+    encoded = base64.b64encode(message.encode("utf-8"))
+    response = await client.execute_command(b"AUTH", b"OAUTHBEARER", encoded)
+    if response.code == 334:
+        response = await client.execute_command(base64.b64encode(b"\x01"))
+    if response.code != 235:
+        raise aiosmtplib.SMTPAuthenticationError(response.code, response.message)
 
 
 async def send_probe(probe: Probe, client: Any, sender: str, recipient: str, token: str) -> tuple[bool, str]:

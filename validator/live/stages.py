@@ -104,3 +104,50 @@ def rejected(probe: Probe, login: Login, reply: str) -> NoReturn:
         f"check the password in ${login.env} and the username",
         login_entry=True,
     )
+
+
+def refuse_cleartext_token(probe: Probe, check: Check) -> None:
+    """A bearer token never crosses an unencrypted connection, whatever `allow_insecure` says (RFC 6750 5.3)."""
+    if check.encryption == "none":
+        probe.fail(
+            "refusing to send an OAuth2 access token over an unencrypted connection",
+            "use `encryption: starttls` or `ssl`; `allow_insecure` does not cover bearer tokens",
+            login_entry=True,
+        )
+
+
+def mechanism(probe: Probe, login: Login, offered: set[str]) -> str:
+    """The SASL mechanism to log in with ``login``'s token (upper case); fails when the server lacks it."""
+    assert login.oauth2 is not None
+    wanted = login.oauth2.mechanism.upper()
+    if wanted in offered:
+        return wanted
+    other = "OAUTHBEARER" if wanted == "XOAUTH2" else "XOAUTH2"
+    listing = probe.outside(", ".join(sorted(offered)) or "none", "mechanism list")
+    probe.fail(
+        f"the server does not offer {wanted} (it offers {listing}); nothing sent",
+        f"the server offers {other}: `mechanism: {other.lower()}`"
+        if other in offered
+        else "the server takes no OAuth2 login here; check `host` and `port`",
+        login_entry=True,
+    )
+
+
+def token_rejected(probe: Probe, login: Login, reply: str, protocol: str) -> NoReturn:
+    """The server refused the access token (MC507), with the usual causes at the large providers."""
+    assert login.oauth2 is not None
+    if protocol == "smtp":
+        causes = (
+            "the token lacks SMTP.Send (delegated) or SMTP.SendAsApp (app-only), SMTP AUTH is disabled for the"
+            " mailbox (Set-CASMailbox -SmtpClientAuthenticationDisabled $false), or the app is not granted the mailbox"
+        )
+    else:
+        causes = (
+            "the token lacks IMAP.AccessAsUser.All (delegated) or IMAP.AccessAsApp (app-only), the app's service"
+            " principal has no FullAccess to the mailbox, or the username is not the mailbox the token is for"
+        )
+    probe.fail(
+        f"the server refused the OAuth2 token for {probe.username(login.username)} ({reply})",
+        causes,
+        login_entry=True,
+    )
