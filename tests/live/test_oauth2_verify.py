@@ -37,7 +37,8 @@ class Run:
     def live(self, account: str, protocol: str) -> dict[str, Any]:
         found = [i for i in self.report["live"] if i["account"] == account and i["protocol"] == protocol]
         assert len(found) == 1, self.report["live"]
-        return found[0]
+        item: dict[str, Any] = found[0]
+        return item
 
     def findings(self, rule: str) -> list[dict[str, Any]]:
         return [f for f in self.report["findings"] if f["rule"] == rule]
@@ -156,7 +157,8 @@ def token_script(tmp_path: Path, token: str, exit_code: int = 0, name: str = "pr
 def nowhere(run: Run, *secrets: str) -> None:
     """No secret in the text report, the JSON report or stderr."""
     for secret in secrets:
-        assert secret not in run.text and secret not in run.stderr
+        assert secret not in run.text
+        assert secret not in run.stderr
         assert secret not in json.dumps(run.report)
 
 
@@ -195,7 +197,8 @@ def test_every_flow_logs_in_to_imap_and_submission(
     # Dovecot logs each login with its SASL method: 4 imap and 4 submission logins, all with the one asked for.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        logins = [line for line in Path(servers.dovecot_log).read_text().splitlines()[lines:] if "Login: user=<" in line]
+        log = Path(servers.dovecot_log).read_text().splitlines()[lines:]
+        logins = [line for line in log if "Login: user=<" in line]
         if len(logins) >= 8:
             break
         time.sleep(0.1)
@@ -230,11 +233,12 @@ def test_wrong_client_secret_is_mc512_and_other_accounts_are_unaffected(
     servers = oauth2_servers
     bad, bad_env = client_credentials(servers, ALICE, secret="not-the-secret-0123456789")
     good, good_env = client_credentials(servers, BOB)
-    run = verify([smtp_entry(servers)], [imap_entry(servers, "bad", ALICE, bad), imap_entry(servers, "good", BOB, good)],
-                 {**bad_env, **good_env})  # fmt: skip
+    imap = [imap_entry(servers, "bad", ALICE, bad), imap_entry(servers, "good", BOB, good)]
+    run = verify([smtp_entry(servers)], imap, {**bad_env, **good_env})
     assert run.code == 3, run.explain()
     [finding, *_] = [f for f in run.findings("MC512") if f.get("account") == "bad"]
-    assert "invalid_client" in finding["message"] and "secret" in (finding.get("hint") or "")
+    assert "invalid_client" in finding["message"]
+    assert "secret" in (finding.get("hint") or "")
     assert run.live("good", "imap")["status"] == "ok"
     assert run.live("bad", "imap")["stage"] == "token"
     nowhere(run, *bad_env.values(), *good_env.values())
@@ -247,7 +251,8 @@ def test_revoked_refresh_token_is_mc512_invalid_grant(oauth2_servers: OAuth2Serv
     run = verify([smtp_entry(servers)], [imap_entry(servers, "bob", BOB, oauth2)], env)
     assert run.code == 3, run.explain()
     findings = run.findings("MC512")
-    assert findings and all("invalid_grant" in f["message"] for f in findings)
+    assert findings
+    assert all("invalid_grant" in f["message"] for f in findings)
     assert "consent again" in (findings[0].get("hint") or "")
     # One request for the imap and the smtp check together.
     assert len([r for r in servers.token_requests() if r.grant_type == "refresh_token" and r.client_id == oauth2["client_id"]]) == 1  # noqa: E501
@@ -260,7 +265,7 @@ def test_a_token_the_server_rejects_is_mc507(oauth2_servers: OAuth2Servers, veri
     run = verify([smtp_entry(servers)], [imap_entry(servers, "alice", ALICE, {"command": [str(script)]})],
                  args=["--allow-command", str(script)])  # fmt: skip
     assert run.code == 3, run.explain()
-    rejected = [f for f in run.findings("MC507")]
+    rejected = list(run.findings("MC507"))
     assert {f["account"] for f in rejected} == {"alice", "out"}
     assert any("IMAP.AccessAsUser.All" in (f.get("hint") or "") for f in rejected)
     assert "STDERR-SECRET" not in run.text + run.stderr + json.dumps(run.report)
@@ -310,7 +315,8 @@ def test_token_endpoint_outside_allow_host_is_mc511_and_not_contacted(
     run = verify([], [imap_entry(servers, "alice", ALICE, oauth2)], env, trust=["--allow-host", HOST])
     assert run.code == 3, run.explain()
     [finding] = run.findings("MC511")
-    assert "token endpoint 127.0.0.1" in finding["message"] and "--allow-host 127.0.0.1" in finding["hint"]
+    assert "token endpoint 127.0.0.1" in finding["message"]
+    assert "--allow-host 127.0.0.1" in finding["hint"]
     assert servers.token_requests() == ()
     nowhere(run, *env.values())
 
@@ -323,7 +329,8 @@ def test_command_of_a_program_not_allowed_never_runs(
     script = tmp_path / "evil"
     script.write_text(f"#!/bin/sh\ntouch {marker}\necho token\n")
     script.chmod(0o755)
-    run = verify([], [imap_entry(servers, "alice", ALICE, {"command": [str(script)]})], args=["--allow-command", "oama"])
+    imap = [imap_entry(servers, "alice", ALICE, {"command": [str(script)]})]
+    run = verify([], imap, args=["--allow-command", "oama"])
     assert run.code == 3, run.explain()
     [finding] = run.findings("MC511")
     assert f"--allow-command {script}" in finding["hint"]
