@@ -193,7 +193,8 @@ def test_every_flow_logs_in_to_imap_and_submission(
             if result is not None:
                 assert result["status"] == "ok", run.explain()
     smtp_results = [i for i in run.report["live"] if i["protocol"] == "smtp"]
-    assert len(smtp_results) == 4 and all(i["status"] == "ok" for i in smtp_results), run.explain()
+    assert len(smtp_results) == 4
+    assert all(i["status"] == "ok" for i in smtp_results), run.explain()
     # Dovecot logs each login with its SASL method: 4 imap and 4 submission logins, all with the one asked for.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -202,7 +203,8 @@ def test_every_flow_logs_in_to_imap_and_submission(
         if len(logins) >= 8:
             break
         time.sleep(0.1)
-    assert len(logins) == 8 and all(f"method={mechanism.upper()}" in line for line in logins), logins
+    assert len(logins) == 8, logins
+    assert all(f"method={mechanism.upper()}" in line for line in logins), logins
     # One token request per credentials, shared by the imap and smtp checks: cc, refresh, sa (the command: none).
     grants = sorted(r.grant_type or "" for r in servers.token_requests())
     assert grants == sorted(["client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"])
