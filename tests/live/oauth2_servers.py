@@ -387,6 +387,11 @@ class TokenAuthority:
         with self._lock:
             self._token(token).revoked = True
 
+    def issued(self, kind: str = "access") -> tuple[str, ...]:
+        """Every token of ``kind`` (access | refresh) issued so far: what a canary test must never see printed."""
+        with self._lock:
+            return tuple(token for token, record in self._tokens.items() if record.kind == kind)
+
     def expire_token(self, token: str) -> None:
         with self._lock:
             self._token(token).expires_at = time.time() - 1
@@ -1044,6 +1049,10 @@ class OAuth2Servers:
     def revoke_token(self, token: str) -> None:
         """A refresh token then gets ``invalid_grant``; an access token stops logging in."""
         self.authority.revoke_token(token)
+
+    def issued_tokens(self, kind: str = "access") -> tuple[str, ...]:
+        """Every access (or refresh) token issued so far, by a grant or directly."""
+        return self.authority.issued(kind)
 
     def expire_token(self, token: str) -> None:
         self.authority.expire_token(token)

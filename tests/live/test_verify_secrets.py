@@ -25,6 +25,7 @@ import pytest
 
 from validator.reporters import FORMATS
 
+from .oauth2_servers import OAuth2Servers
 from .servers import DOMAIN, MailServers
 
 INFO, ANNA, BEN, UMLAUT, MAILER = (f"{name}@{DOMAIN}" for name in ("info", "anna", "ben", "umlaut", "mailer"))
@@ -66,7 +67,7 @@ class Outcome:
     outputs: dict[str, str]  # where -> text
 
 
-def run_mailcfg(servers: MailServers, directory: Path, path: Path, env: Mapping[str, str], args: Sequence[str],
+def run_mailcfg(servers: MailServers | OAuth2Servers, directory: Path, path: Path, env: Mapping[str, str], args: Sequence[str],
                 stdout_format: str) -> Outcome:
     """`mailcfg verify` with ``stdout_format`` on stdout and every other format in a file."""
     files = {name: directory / f"report-{name}.{SUFFIX[name]}" for name in FORMATS if name != stdout_format}

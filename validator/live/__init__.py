@@ -37,7 +37,7 @@ def verify(
 
     _known_ids(accounts, options.only)
     checks = plan(accounts, options)
-    require_hosts(checks, options.trust)
+    require_hosts(checks, options.trust, env)
     finished = screen(checks, options.trust, env)
     require_budget(checks, finished, options.max_checks)
     runnable = [(index, check) for index, check in enumerate(checks) if index not in finished]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from validator.credentials import SECRET_LABELS, secret_path
 from validator.errors import UsageError
@@ -176,13 +177,20 @@ def _login_key(check: Check, login: Login | None, env: Mapping[str, str]) -> tup
     return (check.protocol, check.host, check.port, login.username, secret)
 
 
-def require_hosts(checks: list[Check], trust: Trust) -> None:
+def require_hosts(checks: list[Check], trust: Trust, env: Mapping[str, str]) -> None:
     """Deny by default: a run that names no trusted host stops before any connection, saying what to pass."""
+    from validator.live.tokens import endpoint, host_of
+
     if trust.names_hosts or not checks:
         return
     targets: dict[tuple[str, int], list[str]] = {}
     for check in checks:
         targets.setdefault((check.host, check.port), []).append(f"{check.protocol} {check.account}")
+        login = check.login
+        url = endpoint(login, env) if login is not None else None
+        if url and login is not None:
+            port = urlsplit(url).port or 443
+            targets.setdefault((normalize_host(host_of(url)), port), []).append(f"token endpoint of {login.entry.id}")
         if check.round_trip is not None:
             model = check.round_trip.entry.model
             targets.setdefault((normalize_host(model.host), model.effective_port), []).append(

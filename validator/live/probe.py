@@ -332,7 +332,10 @@ def _forms(username: str, password: str) -> tuple[set[str], set[str], set[str]]:
     fragments: set[str] = set()
     user = username.encode("utf-8")
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
-        for blob in (raw, b"\0" + user + b"\0" + raw, user + b"\0" + raw):
+        # AUTH PLAIN's two forms, and XOAUTH2's `user=…\x01auth=Bearer <token>\x01\x01` (OAUTHBEARER's carries host
+        # and port too: its run is caught by the fragments below).
+        xoauth2 = b"user=" + user + b"\x01auth=Bearer " + raw + b"\x01\x01"
+        for blob in (raw, b"\0" + user + b"\0" + raw, user + b"\0" + raw, xoauth2):
             encoded.add(encode(blob).decode("ascii").rstrip("="))
         for shift in range(3):
             run = encode(b"\0" * shift + raw).decode("ascii")
