@@ -67,8 +67,8 @@ class Outcome:
     outputs: dict[str, str]  # where -> text
 
 
-def run_mailcfg(servers: MailServers | OAuth2Servers, directory: Path, path: Path, env: Mapping[str, str], args: Sequence[str],
-                stdout_format: str) -> Outcome:
+def run_mailcfg(servers: MailServers | OAuth2Servers, directory: Path, path: Path, env: Mapping[str, str],
+                args: Sequence[str], stdout_format: str) -> Outcome:
     """`mailcfg verify` with ``stdout_format`` on stdout and every other format in a file."""
     files = {name: directory / f"report-{name}.{SUFFIX[name]}" for name in FORMATS if name != stdout_format}
     summary = directory / "step-summary.md"
