@@ -394,6 +394,7 @@ TRUST_VARIABLES = {
     "allow-env": "MAILCFG_ALLOW_ENV",
     "allow-recipient": "MAILCFG_ALLOW_RECIPIENT",
     "allow-insecure": "MAILCFG_ALLOW_INSECURE",
+    "allow-command": "MAILCFG_ALLOW_COMMAND",
 }
 TRUST_INPUTS = (*TRUST_VARIABLES, "allow-any-host", "max-checks")
 ALL_TRUST_VARIABLES = (*TRUST_VARIABLES.values(), "MAILCFG_ALLOW_ANY_HOST")
