@@ -65,8 +65,9 @@ class Secret(_Strict):
 
 Provider = Literal["generic", "microsoft", "google"]
 Mechanism = Literal["xoauth2", "oauthbearer"]
-# A token endpoint receives client secrets and refresh tokens: https only, and no `user@` in the authority.
-HTTPS_URL_PATTERN = rf"^https://[^{CONTROL_CHARACTERS}\s/?#@]+(?:[/?][^{CONTROL_CHARACTERS}\s#]*)?$"
+# A token endpoint receives client secrets and refresh tokens: https only, no `user@` in the authority and no
+# backslash anywhere (parsers disagree on it, so the host checked could differ from the host contacted).
+HTTPS_URL_PATTERN = rf"^https://[^{CONTROL_CHARACTERS}\s/?#@\\]+(?:[/?][^{CONTROL_CHARACTERS}\s#\\]*)?$"
 # A tenant is a verified domain or the directory's GUID; it goes into the token URL's path.
 TENANT_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$"
 
