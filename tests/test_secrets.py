@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import VALID, Cli, in_account, with_credentials, with_host
+from builders import M365_APP_ONLY, VALID, Cli, in_account, with_credentials, with_host, with_oauth2
 
 from validator.reporters import FORMATS
 
@@ -24,6 +24,7 @@ CANARY = "CANARY-7f3a9c-s3cr3t"
 ENV_CANARY = "CANARY-env-5d81e0-v4lu3"
 ENV_FILE_CANARY = "CANARY-dotenv-22c4b7-v4lu3"
 PASSWORD_LINE = "      password: {env: SMTP_PASSWORD}\n"  # line 11 of VALID: the smtp credentials
+M365_HEAD = M365_APP_ONLY[:3]  # an app-only Microsoft 365 `oauth2` block up to its client secret
 assert PASSWORD_LINE in VALID
 
 
@@ -147,6 +148,34 @@ CASES: dict[str, tuple[str, set[str], tuple[str, ...]]] = {
     ),
     "no-space-account-key": (in_account(f"password:{CANARY}: 1"), {"MC102", "MC301"}, (CANARY,)),
     "no-space-credentials-value": (with_credentials(f"password:{CANARY}"), {"MC103", "MC301"}, (CANARY,)),
+    # The secrets of an `oauth2` login (client secret, refresh token, service-account key) in the same shapes.
+    "oauth2-client-secret": (with_oauth2(*M365_HEAD, f"client_secret: {CANARY}"), {"MC301"}, (CANARY,)),
+    "oauth2-client-secret-quoted": (with_oauth2(*M365_HEAD, f"client_secret: '{CANARY}'"), {"MC301"}, (CANARY,)),
+    "oauth2-refresh-token": (
+        with_oauth2(*M365_HEAD, "client_secret: {env: SMTP_PASSWORD}", f"refresh_token: {CANARY}"),
+        {"MC301"},
+        (CANARY,),
+    ),
+    "oauth2-service-account": (with_oauth2("provider: google", f"service_account: {CANARY}"), {"MC301"}, (CANARY,)),
+    "oauth2-service-account-block-scalar": (
+        with_oauth2("provider: google", f'service_account: |\n          {{"private_key": "{CANARY}"}}'),
+        {"MC301"},
+        (CANARY,),
+    ),
+    "oauth2-service-account-json": (
+        with_oauth2("provider: google", f'service_account: {{"type": "service_account", "private_key": "{CANARY}"}}'),
+        {"MC301", "MC102"},
+        (CANARY,),
+    ),
+    "oauth2-service-account-mapping": (
+        with_oauth2("provider: google", f"service_account:\n          private_key: {CANARY}"),
+        {"MC301", "MC102"},
+        (CANARY,),
+    ),
+    "oauth2-env-list": (with_oauth2(*M365_HEAD, f"client_secret: {{env: [{CANARY}]}}"), {"MC103"}, (CANARY,)),
+    "oauth2-access-token-key": (with_oauth2(*M365_APP_ONLY, f"access_token: {CANARY}"), {"MC102"}, (CANARY,)),
+    "oauth2-secret-as-key": (with_oauth2(*M365_APP_ONLY, f"{CANARY}: 1"), {"MC102"}, (CANARY,)),
+    "oauth2-no-space": (with_oauth2(*M365_HEAD, f"client_secret:{CANARY}"), {"MC001"}, (CANARY,)),
 }
 
 RULE_IN_TEXT = re.compile(r"\[(MC\d{3})\]")
@@ -269,6 +298,32 @@ def test_env_values_never_printed(cli: Cli, tmp_path: Path, env_file: Path, monk
         assert code == 1
         assert "MC306" in out
         assert "IMAP_INFO_PASSWORD" in out
+        _assert_clean(secrets, stdout=out, stderr=err)
+
+
+def test_oauth2_env_values_never_printed(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The values of an oauth2 login's variables (client secret, refresh token, service-account key) are never
+    shown: not when set, not beside a missing one (MC306 names the variable only)."""
+    keys = (*M365_HEAD, "client_secret: {env: M365_CLIENT_SECRET}", "refresh_token: {env: INFO_REFRESH_TOKEN}")
+    config = tmp_path / "accounts.yaml"
+    config.write_text(with_oauth2(*keys), encoding="utf-8")
+    google = tmp_path / "google.yaml"
+    google.write_text(with_oauth2("provider: google", "service_account: {env: GOOGLE_SA_KEY}"), encoding="utf-8")
+    values = {"SMTP_PASSWORD": ENV_CANARY, "M365_CLIENT_SECRET": f"{ENV_CANARY}-cs"}
+    for name, value in {**values, "GOOGLE_SA_KEY": f"{ENV_CANARY}-sa"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("INFO_REFRESH_TOKEN", f"{ENV_FILE_CANARY}-rt")
+    secrets = (ENV_CANARY, ENV_FILE_CANARY)
+    for fmt in FORMATS:
+        for path in (config, google):
+            code, out, err = cli("check", "--format", fmt, "--require-env", "--strict", str(path))
+            assert code == 0, out
+            _assert_clean(secrets, stdout=out, stderr=err)
+    monkeypatch.delenv("INFO_REFRESH_TOKEN")
+    for fmt in FORMATS:
+        code, out, err = cli("check", "--format", fmt, "--require-env", str(config))
+        assert code == 1
+        assert "INFO_REFRESH_TOKEN" in out
         _assert_clean(secrets, stdout=out, stderr=err)
 
 

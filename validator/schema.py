@@ -288,6 +288,20 @@ def _on_required(failure: _Failure) -> list[Finding]:
         elif path and secret_key(path[-1]) and name == "env":
             if any(_is_env(key) for key in instance):
                 continue  # `{ENV: X}`: the wrongly written key says it (MC102)
+            if path[-1] == "service_account" and instance:
+                # A service-account key is a JSON object, and JSON is YAML: pasted in, it is a mapping of its
+                # fields (private_key among them), the plaintext secret itself.
+                out.append(
+                    finding(
+                        "MC301",
+                        f"plaintext service-account key in the credentials of {_entry(document.data, path)}",
+                        document.location(path),
+                        hint="delete it (and replace the key: it stays in the history); name an environment "
+                        "variable instead: `service_account: {env: SOME_VARIABLE}`",
+                        account=failure.account,
+                    )
+                )
+                continue
             out.append(
                 finding(
                     "MC101",
@@ -376,7 +390,7 @@ def _in_secret(failure: _Failure, key: object, hidden: Location) -> Finding:
         "MC102",
         f"unexpected key in {owner}",
         hidden,
-        hint="a password is written `{env: NAME}` and takes no other key",
+        hint=f"`{path[-1]}` is written `{{env: NAME}}` and takes no other key",
         account=failure.account,
     )
 

@@ -1,8 +1,10 @@
 """A plaintext secret in the YAML.
 
 Passwords never live in the account files: they sit in git, in every clone and in CI logs. A password is
-written as `{env: NAME}`, naming the environment variable that holds it at run time. The finding never
-repeats the value, and the text report masks it in the source line it shows.
+written as `{env: NAME}`, naming the environment variable that holds it at run time. So are the secrets of
+an `oauth2` login: `client_secret`, `refresh_token` and `service_account` (a service-account key pasted in as
+its JSON object is reported too). The finding never repeats the value, and the text report masks it in the
+source line it shows.
 
 Also reported: a password-like key the format does not know, written flat in an account (`pass:`, `pw:`,
 `pin:`, `key:`, `auth:`, `credential:`, a misspelt `passwort:`), a `login: "user:password"` or a URL with
