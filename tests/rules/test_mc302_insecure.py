@@ -11,8 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import NO_CONTACT, edit
+from builders import GOOGLE_SERVICE_ACCOUNT, NO_CONTACT, edit, with_oauth2
 from conftest import Check, assert_fires_once, assert_passes, only, where
+
+# VALID's smtp entry over `encryption: none` with `allow_insecure: true`, and without its own credentials (9-12).
+SMTP_INSECURE = ("    encryption: starttls\n", "    encryption: none\n    allow_insecure: true\n")
+NO_SMTP_CREDENTIALS = (
+    "    credentials:\n      username: mailer@example.com\n      password: {env: SMTP_PASSWORD}\n"
+    "      contact: IT desk\n",
+    "",
+)
+IMAP_INSECURE = ("    encryption: ssl\n", "    encryption: none\n    allow_insecure: true\n")
 
 # (rule, YAML source, CheckOptions fields, expected line, column, pointer): one finding of the rule.
 FIRES = [
@@ -27,6 +36,24 @@ FIRES = [
         17,
         "/smtp/0/encryption",
         id="MC302-smtp",
+    ),
+    pytest.param(
+        "MC302",
+        edit(("    encryption: ssl\n", "    encryption: none\n    allow_insecure: true\n"), base=with_oauth2()),
+        {},
+        18,
+        17,
+        "/imap/0/encryption",
+        id="MC302-imap-oauth2-despite-allow-insecure",
+    ),
+    pytest.param(
+        "MC302",
+        edit(SMTP_INSECURE, NO_SMTP_CREDENTIALS, base=with_oauth2()),
+        {},
+        7,
+        17,
+        "/smtp/0/encryption",
+        id="MC302-smtp-senders-oauth2-despite-allow-insecure",
     ),
 ]
 
@@ -51,6 +78,18 @@ PASSES = [
         {},
         id="MC302-smtp-without-authentication",
     ),
+    pytest.param("MC302", edit(SMTP_INSECURE, NO_SMTP_CREDENTIALS), {}, id="MC302-smtp-senders-passwords-allowed"),
+    pytest.param("MC302", with_oauth2(), {}, id="MC302-oauth2-over-tls"),
+    pytest.param(
+        "MC302",
+        edit(
+            ("    encryption: starttls\n", "    encryption: none\n    authentication: none\n"),
+            NO_SMTP_CREDENTIALS,
+            base=with_oauth2(),
+        ),
+        {},
+        id="MC302-smtp-without-authentication-oauth2-senders",
+    ),
 ]
 
 
@@ -74,3 +113,32 @@ def test_mc302_on_smtp_only_when_it_logs_in(check: Check) -> None:
     result = check(source)
     assert only(result, "MC302") == []
     assert where(result, "MC304") == [("warning", 10, 5)]
+
+
+# ---------------------------------------------------------------------------------------------- oauth2
+
+
+def test_mc302_an_oauth2_token_never_travels_unencrypted_whatever_allow_insecure_says(check: Check) -> None:
+    result = check(edit(IMAP_INSECURE, base=with_oauth2()))
+    [finding] = only(result, "MC302")
+    assert finding.message == "imap account 'info' would send an OAuth2 access token without encryption"
+    assert finding.hint == "use `encryption: starttls` or `ssl`; `allow_insecure` does not cover bearer tokens"
+
+
+def test_mc302_smtp_with_its_own_oauth2_credentials(check: Check) -> None:
+    source = edit(SMTP_INSECURE, base=with_oauth2(*GOOGLE_SERVICE_ACCOUNT, entry="smtp"))
+    [finding] = only(check(source), "MC302")
+    assert finding.message == "smtp entry 'outgoing' would send an OAuth2 access token without encryption"
+    assert (finding.line, finding.column, finding.pointer) == (7, 17, "/smtp/0/encryption")
+
+
+def test_mc302_smtp_whose_senders_use_oauth2(check: Check) -> None:
+    [finding] = only(check(edit(SMTP_INSECURE, NO_SMTP_CREDENTIALS, base=with_oauth2())), "MC302")
+    assert finding.message == "smtp entry 'outgoing' would send an OAuth2 access token without encryption"
+    assert "`allow_insecure` does not cover bearer tokens" in (finding.hint or "")
+
+
+def test_mc302_oauth2_without_allow_insecure_is_still_the_token_message(check: Check) -> None:
+    source = edit(("    encryption: ssl\n", "    encryption: none\n"), base=with_oauth2())
+    [finding] = only(check(source), "MC302")
+    assert "OAuth2 access token" in finding.message

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import VALID, imap_entry
+from builders import GOOGLE_SERVICE_ACCOUNT, M365_APP_ONLY, VALID, imap_entry, with_oauth2
 from conftest import Check, assert_fires_once, assert_passes, only, where
 
 from validator.cli import main
@@ -27,6 +27,15 @@ FIRES = [
         "/imap/0/credentials/password/env",
         id="MC306",
     ),
+    pytest.param(
+        "MC306",
+        with_oauth2(),
+        {"require_env": True, "env": {"SMTP_PASSWORD": "x"}},
+        26,
+        30,
+        "/imap/0/credentials/oauth2/client_secret/env",
+        id="MC306-oauth2-client-secret",
+    ),
 ]
 
 # (rule, YAML source, CheckOptions fields): the corrected or near-miss snippet on which the rule stays quiet.
@@ -38,6 +47,12 @@ PASSES = [
         id="MC306-all-set",
     ),
     pytest.param("MC306", VALID, {"require_env": False, "env": {}}, id="MC306-not-required"),
+    pytest.param(
+        "MC306",
+        with_oauth2(),
+        {"require_env": True, "env": {"SMTP_PASSWORD": "x", "M365_CLIENT_SECRET": "y"}},
+        id="MC306-oauth2-all-set",
+    ),
 ]
 
 
@@ -88,8 +103,9 @@ def _unset_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return accounts
 
 
-def test_mc306_hint_names_the_env_file_that_was_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_mc306_hint_names_the_env_file_that_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     accounts = _unset_secret(tmp_path, monkeypatch)
     env_file = tmp_path / "ci.env"
     env_file.write_text("MAILCFG_OTHER=1\n", encoding="utf-8")
@@ -101,10 +117,42 @@ def test_mc306_hint_names_the_env_file_that_was_given(tmp_path: Path, monkeypatc
     assert "pass --env-file" not in out, out
 
 
-def test_mc306_hint_without_an_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_mc306_hint_without_an_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     accounts = _unset_secret(tmp_path, monkeypatch)
     code = main(["check", str(accounts), "--no-config", "--no-color", "--require-env"])
     out = capsys.readouterr().out
     assert code == 1, out
     assert "hint: export it, or pass --env-file" in out, out
+
+
+# ---------------------------------------------------------------------------------------------- oauth2
+
+
+def test_mc306_reports_every_unset_oauth2_variable_at_its_env(check: Check) -> None:
+    # The smtp entry: a Google service account (`service_account` on line 13); the imap account (moved down by 2): a
+    # Microsoft client secret and a refresh token (lines 28 and 29); nothing set.
+    keys = (*M365_APP_ONLY, "refresh_token: {env: INFO_REFRESH_TOKEN}")
+    source = with_oauth2(*keys, base=with_oauth2(*GOOGLE_SERVICE_ACCOUNT, entry="smtp"))
+    result = check(source, require_env=True, env={})
+    assert where(result, "MC306") == [("error", 13, 32), ("error", 28, 30), ("error", 29, 30)]
+    assert [(finding.message, finding.pointer) for finding in only(result, "MC306")] == [
+        (
+            "environment variable GOOGLE_SA_KEY is not set (service-account key of 'outgoing')",
+            "/smtp/0/credentials/oauth2/service_account/env",
+        ),
+        (
+            "environment variable M365_CLIENT_SECRET is not set (client secret of 'info')",
+            "/imap/0/credentials/oauth2/client_secret/env",
+        ),
+        (
+            "environment variable INFO_REFRESH_TOKEN is not set (refresh token of 'info')",
+            "/imap/0/credentials/oauth2/refresh_token/env",
+        ),
+    ]
+
+
+def test_mc306_an_oauth2_command_references_no_variable(check: Check) -> None:
+    source = with_oauth2("command: [oama, access, info@example.com]")
+    assert only(check(source, require_env=True, env={"SMTP_PASSWORD": "x"}), "MC306") == []

@@ -1,7 +1,8 @@
 """Credentials without a `contact`.
 
 Passwords are never written down or mailed around; what matters when one is needed is *who* can enter
-it. `contact` names that person or desk, so the next admin knows whom to ask.
+it. `contact` names that person or desk, so the next admin knows whom to ask. An `oauth2` login needs the
+same: someone renews a client secret before it expires, or consents again when a refresh token is revoked.
 
 Fails:
 
@@ -35,10 +36,11 @@ TITLE = "credentials without a `contact`"
 def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
     for entry, credentials in accounts.credentials():
         if credentials.contact is None:
+            what = "enter the password" if credentials.oauth2 is None else "renew the OAuth2 login"
             yield entry.report(
                 ID,
                 SEVERITY,
-                f"nobody is named who can enter the password of '{entry.id}'",
+                f"nobody is named who can {what} of '{entry.id}'",
                 "credentials",
                 key=True,
                 hint="add `contact:` to the credentials",
