@@ -371,3 +371,41 @@ def test_an_allowed_program_name_is_looked_up_on_path(
     run = verify([], [imap_entry(servers, "alice", ALICE, {"command": ["token-helper", "--for", ALICE]})],
                  args=["--allow-command", "token-helper"])  # fmt: skip
     assert run.code == 0, run.explain()
+
+
+# ------------------------------------------------------------------------------------- endpoints and scopes
+
+
+def test_one_request_with_the_union_of_the_scopes_microsoft_defaults(oauth2_servers: OAuth2Servers, verify: Verify) -> None:  # noqa: E501
+    # provider: microsoft fills the scopes; token_url (here the local endpoint) wins over Microsoft's URL.
+    servers = oauth2_servers
+    oauth2, env, _ = refresh(servers, BOB)
+    oauth2 = {**oauth2, "provider": "microsoft"}
+    servers.reset_records()
+    run = verify([smtp_entry(servers)], [imap_entry(servers, "bob", BOB, oauth2)], env)
+    assert run.code == 0, run.explain()
+    [request] = servers.token_requests()
+    assert set(request.scopes) == {
+        "https://outlook.office.com/IMAP.AccessAsUser.All",
+        "https://outlook.office.com/SMTP.Send",
+        "offline_access",
+    }
+
+
+def test_service_account_token_uri_and_provider_default_urls(oauth2_servers: OAuth2Servers, verify: Verify) -> None:
+    servers = oauth2_servers
+    oauth2, env = service_account(servers, CAROL)
+    # Without token_url a generic service account uses its key's token_uri (here the local endpoint) ...
+    keyed = {key: value for key, value in oauth2.items() if key not in ("token_url", "provider")}
+    keyed["scopes"] = ["https://mail.google.com/"]  # generic: no default scopes
+    run = verify([], [imap_entry(servers, "keyed", CAROL, keyed)], env)
+    assert run.code == 0, run.explain()
+    # ... while provider: google means Google's endpoint, which this run does not trust: MC511, nothing sent.
+    servers.reset_records()
+    google = {key: value for key, value in oauth2.items() if key != "token_url"}
+    run = verify([], [imap_entry(servers, "google", CAROL, google)], env)
+    assert run.code == 3, run.explain()
+    [finding] = run.findings("MC511")
+    assert "token endpoint oauth2.googleapis.com" in finding["message"]
+    assert finding["pointer"].endswith("/credentials/oauth2/provider")
+    assert servers.token_requests() == ()
