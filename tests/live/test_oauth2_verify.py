@@ -6,12 +6,15 @@ Dovecot -> introspection.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import stat
+import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -409,3 +412,71 @@ def test_service_account_token_uri_and_provider_default_urls(oauth2_servers: OAu
     assert "token endpoint oauth2.googleapis.com" in finding["message"]
     assert finding["pointer"].endswith("/credentials/oauth2/provider")
     assert servers.token_requests() == ()
+
+
+# ------------------------------------------------------------------- a token endpoint that misbehaves on purpose
+# A real token endpoint does not answer garbage on demand: this one does (the brief allows a fake server for that).
+
+HOSTILE_SECRET = "hostile-client-secret-0123456789"
+HOSTILE_ANSWERS: dict[str, tuple[int, str, bytes]] = {
+    "html": (500, "text/html", b"<html><body>Internal error</body></html>"),
+    "html-200": (200, "text/html", b"<html><body>Sign in</body></html>"),
+    "escapes": (400, "application/json", json.dumps({
+        "error": "invalid_client\x1b[31m",
+        "error_description": f"bad secret {HOSTILE_SECRET}\n\x1b]0;pwned\x07 line two",
+    }).encode()),
+    "no-token": (200, "application/json", b'{"token_type": "Bearer", "expires_in": 3600}'),
+    "bad-token": (200, "application/json", b'{"access_token": "two words\\ninjected", "token_type": "Bearer"}'),
+    "redirect": (302, "text/plain", b""),
+}  # fmt: skip
+
+
+@contextlib.contextmanager
+def hostile_endpoint(servers: OAuth2Servers, kind: str) -> Iterator[str]:
+    status, content_type, body = HOSTILE_ANSWERS[kind]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            if status == 302:
+                self.send_header("Location", "https://attacker.example/collect")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = servers.certificates.good.server_context().wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/token"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_ANSWERS))
+def test_a_misbehaving_token_endpoint_is_mc512_without_echoing_it(
+    oauth2_servers: OAuth2Servers, verify: Verify, kind: str
+) -> None:
+    servers = oauth2_servers
+    with hostile_endpoint(servers, kind) as url:
+        oauth2 = {"token_url": url, "client_id": "app", "client_secret": {"env": "MAILCFG_HOSTILE_SECRET"}}
+        run = verify([], [imap_entry(servers, "alice", ALICE, oauth2)], {"MAILCFG_HOSTILE_SECRET": HOSTILE_SECRET})
+    assert run.code == 3, run.explain()
+    [finding] = run.findings("MC512")
+    everything = run.text + run.stderr + json.dumps(run.report)
+    assert HOSTILE_SECRET not in everything
+    assert "\x1b" not in everything
+    assert "\\u001b" not in json.dumps(run.report)
+    assert "injected" not in everything
+    assert "attacker.example" not in everything
+    expected = {"html": "answered HTTP 500", "html-200": "no JSON", "escapes": "invalid_client",
+                "no-token": "without an access_token", "bad-token": "not one printable word",
+                "redirect": "redirected (HTTP 302)"}  # fmt: skip
+    assert expected[kind] in finding["message"], finding

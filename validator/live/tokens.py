@@ -30,6 +30,7 @@ from validator.live import tls
 from validator.live.plan import Check, Login
 from validator.live.probe import Probe
 from validator.live.result import VerifyOptions
+from validator.sanitize import one_line
 
 # Largest answer read from a command or taken as a token: access tokens are a few KiB at most (JWTs).
 MAX_TOKEN = 64 * 1024
@@ -156,7 +157,6 @@ class Tokens:
         assert oauth2 is not None
         import httpx
         from authlib.integrations.base_client import OAuthError
-        from authlib.integrations.httpx_client import AsyncAssertionClient, AsyncOAuth2Client
 
         http = {
             "verify": tls.context(self.options.ca_file),
@@ -164,56 +164,22 @@ class Tokens:
             "trust_env": False,  # no proxy, no .netrc credentials from the environment for a pull request's URL
             "follow_redirects": False,  # a redirect would carry the secret to a host nobody allowed
         }
-        grant = oauth2.grant
-        source = f"{grant.replace('_', ' ')} grant at {host_of(url)}"
-        secret = self.env.get(oauth2.client_secret.env, "") if oauth2.client_secret is not None else None
+        grant = oauth2.grant.replace("_", " ")
         try:
-            if grant == "jwt-bearer":
-                assert oauth2.service_account is not None
-                key = _service_account(self.env.get(oauth2.service_account.env, ""))
-                if not key or not all(isinstance(key.get(k), str) for k in ("client_email", "private_key")):
-                    raise TokenError(
-                        f"${oauth2.service_account.env} holds no service-account key (JSON with client_email and"
-                        " private_key)",
-                        "put the whole JSON key file's content in the variable",
-                    )
-                header = {"alg": "RS256", **({"kid": key["private_key_id"]} if key.get("private_key_id") else {})}
-                async with AsyncAssertionClient(
-                    token_endpoint=url,
-                    issuer=key["client_email"],
-                    subject=oauth2.subject or login.username,
-                    audience=url,
-                    claims={"scope": " ".join(scopes)},
-                    key=key["private_key"],
-                    header=header,
-                    **http,
-                ) as client:
-                    answer = await client.refresh_token()
+            if oauth2.grant == "jwt-bearer":
+                answer = await self._assertion(login, url, scopes, http)
             else:
-                method = "client_secret_post" if secret is not None else "none"
-                async with AsyncOAuth2Client(
-                    client_id=oauth2.client_id,
-                    client_secret=secret,
-                    token_endpoint_auth_method=method,
-                    scope=" ".join(scopes) or None,
-                    **http,
-                ) as client:
-                    if grant == "refresh_token":
-                        assert oauth2.refresh_token is not None
-                        refresh = self.env.get(oauth2.refresh_token.env, "")
-                        answer = await client.refresh_token(url, refresh_token=refresh)
-                    else:
-                        answer = await client.fetch_token(url, grant_type="client_credentials")
+                answer = await self._client_grant(login, url, scopes, http)
         except OAuthError as error:
-            code = str(error.error or "error")
+            code = one_line(str(error.error or "error"), 40)
+            detail = f" ({one_line(str(error.description), 200)})" if error.description else ""
             raise TokenError(
-                f"the token endpoint {host_of(url)} refused the {grant.replace('_', ' ')} grant: {code}"
-                + (f" ({error.description})" if error.description else ""),
+                f"the token endpoint {host_of(url)} refused the {grant} grant: {code}{detail}",
                 _HINTS.get(code, "see the provider's error code reference"),
             ) from None
         except httpx.HTTPError as error:
             raise _http_failure(error, url) from None
-        except ValueError:  # an answer that is no JSON (an HTML error page, a proxy's)
+        except ValueError:  # an answer that is no JSON object (an HTML sign-in page, a proxy's): authlib's words
             raise TokenError(
                 f"the token endpoint {host_of(url)} answered without a token (no JSON)",
                 "is `token_url` the provider's token endpoint?",
@@ -223,12 +189,73 @@ class Tokens:
             raise TokenError(f"the token endpoint {host_of(url)} answered without an access_token")
         _usable(value)
         expires = answer.get("expires_in")
-        return Token(value, source, float(expires) if isinstance(expires, (int, float)) else None)
+        lifetime = float(expires) if isinstance(expires, (int, float)) and not isinstance(expires, bool) else None
+        return Token(value, f"{grant} grant at {host_of(url)}", lifetime)
+
+    async def _assertion(self, login: Login, url: str, scopes: list[str], http: dict[str, Any]) -> Any:
+        """RFC 7523: a JWT signed with the service account's key, for the mailbox `subject` (default: username)."""
+        from authlib.integrations.httpx_client import AsyncAssertionClient
+
+        oauth2 = login.oauth2
+        assert oauth2 is not None
+        assert oauth2.service_account is not None
+        name = oauth2.service_account.env
+        key = _service_account(self.env.get(name, ""))
+        if not key or not all(isinstance(key.get(k), str) for k in ("client_email", "private_key")):
+            raise TokenError(
+                f"${name} holds no service-account key (JSON with client_email and private_key)",
+                "put the whole JSON key file's content in the variable",
+            )
+        _private_key(key["private_key"], name)
+        kid = key.get("private_key_id")
+        header = {"alg": "RS256", **({"kid": kid} if isinstance(kid, str) and kid else {})}
+        async with AsyncAssertionClient(
+            token_endpoint=url,
+            issuer=key["client_email"],
+            subject=oauth2.subject or login.username,
+            audience=url,
+            claims={"scope": " ".join(scopes)},
+            key=key["private_key"],
+            header=header,
+            **http,
+        ) as client:
+            return await client.refresh_token()
+
+    async def _client_grant(self, login: Login, url: str, scopes: list[str], http: dict[str, Any]) -> Any:
+        """The refresh-token grant, or the client-credentials grant; the client secret goes in the form."""
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+        oauth2 = login.oauth2
+        assert oauth2 is not None
+        secret = self.env.get(oauth2.client_secret.env, "") if oauth2.client_secret is not None else None
+        async with AsyncOAuth2Client(
+            client_id=oauth2.client_id,
+            client_secret=secret,
+            token_endpoint_auth_method="client_secret_post" if secret is not None else "none",
+            scope=" ".join(scopes) or None,
+            **http,
+        ) as client:
+            if oauth2.refresh_token is not None:
+                refresh = self.env.get(oauth2.refresh_token.env, "")
+                return await client.refresh_token(url, refresh_token=refresh)
+            return await client.fetch_token(url, grant_type="client_credentials")
 
 
 def _sender(check: Check) -> list[tuple[Login | None, str]]:
     target = check.round_trip
     return [(target.login, "smtp")] if target is not None else []
+
+
+def _private_key(pem: str, name: str) -> None:
+    """Fail clearly on a key that is no PEM private key (authlib's own error would say less, or too much)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(pem.encode("utf-8"), password=None)
+    except (ValueError, TypeError):
+        raise TokenError(
+            f"the private_key in ${name} is no unencrypted PEM private key", "use the JSON key file as Google issued it"
+        ) from None
 
 
 def _service_account(text: str) -> dict[str, Any] | None:
@@ -245,6 +272,14 @@ def _http_failure(error: Exception, url: str) -> TokenError:
         return TokenError(f"token endpoint {host}: {message}", hint or "--ca-file names a CA to trust as well")
     import httpx
 
+    if isinstance(error, httpx.HTTPStatusError):
+        status = error.response.status_code
+        if 300 <= status < 400:
+            return TokenError(
+                f"the token endpoint {host} redirected (HTTP {status}); a token request never follows a redirect",
+                "name the final URL in `token_url`",
+            )
+        return TokenError(f"the token endpoint {host} answered HTTP {status} without an OAuth2 error code")
     if isinstance(error, httpx.TimeoutException):
         return TokenError(f"the token endpoint {host} did not answer in time", "--timeout waits longer")
     if isinstance(error, httpx.ConnectError):
