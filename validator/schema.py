@@ -251,7 +251,10 @@ def _on_combination(failure: _Failure) -> list[Finding]:
         raw = raw[part]
     out = []
     for problem in problems(raw):
-        if failure.first("combination", (at, problem.at, problem.message)):
+        # Once per credentials, whichever error (of `credentials` or of `oauth2`, at whatever path) led here.
+        key = ("combination", at, (problem.at, problem.message))
+        if key not in failure.seen:
+            failure.seen.add(key)
             hint = problem.hint
             if not problem.at and problem.rule == "MC101" and isinstance(raw, dict):
                 # `password:secret` with no space: YAML read the password into another key or value.

@@ -9,8 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import SMTP_HEAD, VALID
+from builders import IMAP_PASSWORD, SMTP_HEAD, VALID, with_oauth2
 from conftest import Check, assert_fires_once, only, where
+
+TENANT = "tenant: contoso.onmicrosoft.com"
+CLIENT_ID = "client_id: 00000000-0000-0000-0000-000000000000"
+CLIENT_SECRET = "client_secret: {env: M365_CLIENT_SECRET}"
 
 # (rule, YAML source, expected line, expected column), counted by hand from the snippet (1-based: a missing key is
 # reported on the mapping that lacks it, an unknown key on the key, a bad value on the value): one finding of the
@@ -23,6 +27,16 @@ FIRES = [
         7,
         7,
         id="MC101-credentials-username",
+    ),
+    # The combinations of validator/credentials.py that lack a key: on the mapping that lacks it.
+    pytest.param("MC101", VALID.replace(IMAP_PASSWORD, ""), 21, 7, id="MC101-credentials-no-login-method"),
+    pytest.param("MC101", with_oauth2("provider: microsoft", TENANT, CLIENT_ID), 22, 7, id="MC101-oauth2-no-grant"),
+    pytest.param(
+        "MC101", with_oauth2("provider: google", "refresh_token: {env: RT}"), 22, 7, id="MC101-oauth2-client-id"
+    ),
+    pytest.param("MC101", with_oauth2(CLIENT_ID, CLIENT_SECRET), 22, 7, id="MC101-oauth2-generic-token-url"),
+    pytest.param(
+        "MC101", with_oauth2("provider: microsoft", CLIENT_ID, CLIENT_SECRET), 22, 7, id="MC101-oauth2-microsoft-tenant"
     ),
 ]
 
@@ -51,3 +65,57 @@ def test_mc101_every_missing_key_of_an_imap_account(check: Check) -> None:
 def test_mc101_password_without_env_names_the_password(check: Check) -> None:
     [missing] = only(check(VALID.replace("password: {env: IMAP_INFO_PASSWORD}", "password: {}")), "MC101")
     assert missing.message == "`password` of imap account 'info' must be {env: NAME}: it has no `env`"
+
+
+# ------------------------------------------------------------------------------------ credentials and oauth2
+
+# Each combination that lacks a key (validator/credentials.py): its message after "the credentials of imap account
+# 'info'", and a word of its hint.
+LACKING = [
+    pytest.param(
+        VALID.replace(IMAP_PASSWORD, ""),
+        "lack a login method: neither `password` nor `oauth2`",
+        "`password: {env: SOME_VARIABLE}`, or an `oauth2` block",
+        id="no-login-method",
+    ),
+    pytest.param(
+        with_oauth2("provider: microsoft", TENANT, CLIENT_ID),
+        "name no way to get an OAuth2 token",
+        "`client_secret` (app-only access), `refresh_token`, `service_account` (Google) or `command`",
+        id="no-grant",
+    ),
+    pytest.param(
+        with_oauth2("provider: google", "refresh_token: {env: RT}"),
+        "lack `client_id`",
+        "`client_id: …`",
+        id="client-id",
+    ),
+    pytest.param(
+        with_oauth2(CLIENT_ID, CLIENT_SECRET),
+        "lack `token_url` (needed by `provider: generic`)",
+        "`token_url: https://…`",
+        id="token-url",
+    ),
+    pytest.param(
+        with_oauth2("provider: microsoft", CLIENT_ID, CLIENT_SECRET),
+        "lack `tenant` (needed by `provider: microsoft`)",
+        "contoso.onmicrosoft.com",
+        id="tenant",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "message", "hint"), LACKING)
+def test_mc101_oauth2_combinations_word_what_is_missing(check: Check, source: str, message: str, hint: str) -> None:
+    result = check(source)
+    [missing] = only(result, "MC101")
+    assert missing.message == f"the credentials of imap account 'info' {message}"
+    assert hint in (missing.hint or "")
+    assert missing.account == "info"
+    assert missing.pointer in ("/imap/0/credentials", "/imap/0/credentials/oauth2")
+    assert [item.rule for item in result.findings] == ["MC101"]  # nothing else, and only once
+
+
+def test_mc101_a_service_account_needs_no_client_id_nor_token_url(check: Check) -> None:
+    assert check(with_oauth2("service_account: {env: GOOGLE_SA_KEY}")).findings == ()
+    assert check(with_oauth2("command: [oama, access, info@example.com]")).findings == ()

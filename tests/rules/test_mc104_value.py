@@ -9,8 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import SMTP_HEAD, VALID
+from builders import IMAP_PASSWORD, M365_APP_ONLY, SMTP_HEAD, VALID, with_oauth2
 from conftest import Check, assert_fires_once, only
+
+MICROSOFT, GOOGLE = "provider: microsoft", "provider: google"
+TENANT = "tenant: contoso.onmicrosoft.com"
+CLIENT_ID = "client_id: 00000000-0000-0000-0000-000000000000"
+SECRET = "client_secret: {env: M365_CLIENT_SECRET}"
+REFRESH = "refresh_token: {env: INFO_REFRESH_TOKEN}"
+SA = "service_account: {env: GOOGLE_SA_KEY}"
+COMMAND = "command: [oama, access, info@example.com]"
+# VALID's imap account with a password and an `oauth2` block (line 23); an oauth2 login with `app_password` (line 22).
+BOTH = VALID.replace(IMAP_PASSWORD, IMAP_PASSWORD + f"      oauth2:\n        {COMMAND}\n")
+APP_PASSWORD_OAUTH2 = with_oauth2().replace("      oauth2:\n", "      app_password: true\n      oauth2:\n")
 
 # (rule, YAML source, expected line, expected column), counted by hand from the snippet (1-based: a missing key is
 # reported on the mapping that lacks it, an unknown key on the key, a bad value on the value): one finding of the
@@ -27,6 +38,25 @@ FIRES = [
         id="MC104-env-name",
     ),
     pytest.param("MC104", SMTP_HEAD + "    authentication: optional\n", 6, 21, id="MC104-authentication"),
+    # The combinations of validator/credentials.py that do not go together: at the key that causes it.
+    pytest.param("MC104", BOTH, 23, 7, id="MC104-credentials-password-and-oauth2"),
+    pytest.param("MC104", APP_PASSWORD_OAUTH2, 22, 7, id="MC104-credentials-app-password-without-password"),
+    pytest.param("MC104", with_oauth2(COMMAND, "scopes: [x]"), 24, 9, id="MC104-oauth2-command-and-scopes"),
+    pytest.param("MC104", with_oauth2(GOOGLE, SA, "refresh_token: {env: RT}"), 25, 9, id="MC104-oauth2-sa-refresh"),
+    pytest.param("MC104", with_oauth2(GOOGLE, SA, "client_secret: {env: CS}"), 25, 9, id="MC104-oauth2-sa-secret"),
+    pytest.param(
+        "MC104", with_oauth2(GOOGLE, CLIENT_ID, REFRESH, "subject: info@example.com"), 26, 9, id="MC104-oauth2-subject"
+    ),
+    pytest.param("MC104", with_oauth2(GOOGLE, TENANT, CLIENT_ID, REFRESH), 24, 9, id="MC104-oauth2-tenant-google"),
+    pytest.param(
+        "MC104", with_oauth2(MICROSOFT, "tenant: common", CLIENT_ID, SECRET), 24, 9, id="MC104-oauth2-tenant-common"
+    ),
+    pytest.param(
+        "MC104", with_oauth2("token_url: http://login.example.com/token", CLIENT_ID, SECRET), 23, 20, id="MC104-http"
+    ),
+    pytest.param("MC104", with_oauth2(MICROSOFT, "tenant: contoso/x", CLIENT_ID, SECRET), 24, 17, id="MC104-tenant"),
+    pytest.param("MC104", with_oauth2("provider: azure", CLIENT_ID, SECRET), 23, 19, id="MC104-oauth2-provider"),
+    pytest.param("MC104", with_oauth2(*M365_APP_ONLY, "mechanism: plain"), 27, 20, id="MC104-oauth2-mechanism"),
 ]
 
 
@@ -79,3 +109,129 @@ def test_mc104_encryption_did_you_mean(check: Check, written: str, port: int | N
 @pytest.mark.parametrize("encryption", ["none", "starttls", "ssl"])
 def test_mc104_passes_on_allowed_encryption(check: Check, encryption: str) -> None:
     assert only(check(SMTP_HEAD.replace("starttls", encryption)), "MC104") == []
+
+
+# ------------------------------------------------------------------------------------ credentials and oauth2
+
+# Each combination that does not go together (validator/credentials.py): the key it sits on, its message after "the
+# credentials of imap account 'info'", and a word of its hint.
+CLASHING = [
+    pytest.param(BOTH, "oauth2", "have both `password` and `oauth2`", "keep the one", id="password-and-oauth2"),
+    pytest.param(
+        APP_PASSWORD_OAUTH2,
+        "app_password",
+        "have `app_password` but no `password`",
+        "remove it from an oauth2 login",
+        id="app-password",
+    ),
+    pytest.param(
+        with_oauth2(COMMAND, MICROSOFT, TENANT),
+        "oauth2/tenant",
+        "have `tenant` beside `oauth2: command`, which prints the token itself",
+        "remove `command`",
+        id="command-and-tenant",
+    ),
+    pytest.param(
+        with_oauth2(GOOGLE, SA, REFRESH),
+        "oauth2/refresh_token",
+        "have `refresh_token` beside `service_account`: two different grants",
+        "keep `service_account`",
+        id="service-account-and-refresh-token",
+    ),
+    pytest.param(
+        with_oauth2(GOOGLE, CLIENT_ID, REFRESH, "subject: info@example.com"),
+        "oauth2/subject",
+        "have `subject` without `service_account`",
+        "a service account acts for",
+        id="subject",
+    ),
+    pytest.param(
+        with_oauth2(TENANT, "token_url: https://login.example.com/token", CLIENT_ID, SECRET),
+        "oauth2/tenant",
+        "have `tenant`, which only `provider: microsoft` uses",
+        "add `provider: microsoft`",
+        id="tenant-generic",
+    ),
+    pytest.param(
+        with_oauth2(MICROSOFT, "tenant: organizations", CLIENT_ID, SECRET),
+        "oauth2/tenant",
+        "use `tenant: organizations` for app-only access (client credentials)",
+        "not a shared alias",
+        id="tenant-organizations",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "key", "message", "hint"), CLASHING)
+def test_mc104_oauth2_combinations_are_located_at_their_key(
+    check: Check, source: str, key: str, message: str, hint: str
+) -> None:
+    result = check(source)
+    [clash] = only(result, "MC104")
+    assert clash.message == f"the credentials of imap account 'info' {message}"
+    assert hint in (clash.hint or "")
+    assert clash.pointer == f"/imap/0/credentials/{key}"
+    assert clash.column == 7 + 2 * key.count("/")  # the key itself, in `credentials` or in `oauth2`
+    assert [item.rule for item in result.findings] == ["MC104"]  # nothing else, and only once
+
+
+def test_mc104_every_key_beside_a_command_is_reported(check: Check) -> None:
+    source = with_oauth2(COMMAND, TENANT, CLIENT_ID, SECRET, "scopes: [x]")
+    assert [(f.line, f.pointer) for f in only(check(source), "MC104")] == [
+        (24, "/imap/0/credentials/oauth2/tenant"),
+        (25, "/imap/0/credentials/oauth2/client_id"),
+        (26, "/imap/0/credentials/oauth2/client_secret"),
+        (27, "/imap/0/credentials/oauth2/scopes"),
+    ]
+
+
+def test_mc104_a_shared_tenant_is_fine_for_a_persons_refresh_token(check: Check) -> None:
+    assert check(with_oauth2(MICROSOFT, "tenant: common", CLIENT_ID, REFRESH)).findings == ()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://login.example.com/token",
+        "ftp://login.example.com/token",
+        "login.example.com/token",
+        "https://user:secret@login.example.com/token",
+        "'https://login.example.com\\@evil.example/token'",  # a backslash: URL parsers disagree on it
+        "'https://login.example.com/to ken'",
+    ],
+)
+def test_mc104_token_url_must_be_https_without_user(check: Check, url: str) -> None:
+    result = check(with_oauth2(f"token_url: {url}", CLIENT_ID, SECRET))
+    [bad] = only(result, "MC104")
+    assert bad.message == (
+        "'token_url' of the credentials of imap account 'info' must be an https:// URL without `user@`: a token "
+        "endpoint receives client secrets and refresh tokens"
+    )
+    assert (bad.line, bad.column, bad.pointer) == (23, 20, "/imap/0/credentials/oauth2/token_url")
+
+
+def test_mc104_token_url_https_passes(check: Check) -> None:
+    source = with_oauth2("token_url: https://login.example.com/oauth2/token?x=1", CLIENT_ID, SECRET)
+    assert check(source).findings == ()
+
+
+@pytest.mark.parametrize("tenant", ["contoso/evil", "'contoso onmicrosoft.com'", "-contoso.com", "contoso.com.", "x?y"])
+def test_mc104_tenant_pattern(check: Check, tenant: str) -> None:
+    [bad] = only(check(with_oauth2(MICROSOFT, f"tenant: {tenant}", CLIENT_ID, SECRET)), "MC104")
+    assert bad.message == (
+        "'tenant' of the credentials of imap account 'info' is no tenant: a verified domain or the directory's id "
+        "(a GUID)"
+    )
+    assert (bad.line, bad.column) == (24, 17)
+
+
+@pytest.mark.parametrize("tenant", ["contoso.onmicrosoft.com", "00000000-0000-0000-0000-000000000000", "example.de"])
+def test_mc104_tenant_pattern_passes(check: Check, tenant: str) -> None:
+    assert check(with_oauth2(MICROSOFT, f"tenant: {tenant}", CLIENT_ID, SECRET)).findings == ()
+
+
+def test_mc104_an_unknown_provider_is_named_once_and_nothing_follows_from_it(check: Check) -> None:
+    # Which keys `provider: azure` would need is unknown: no MC101 for a token URL, no MC104 for the tenant.
+    result = check(with_oauth2("provider: azure", TENANT, CLIENT_ID, SECRET))
+    assert [(f.rule, f.pointer) for f in result.findings] == [("MC104", "/imap/0/credentials/oauth2/provider")]
+    assert "allowed: generic, microsoft, google" in result.findings[0].message
