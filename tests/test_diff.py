@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from builders import VALID, Cli, edit, imap_entry
+from builders import GOOGLE_SERVICE_ACCOUNT, M365_APP_ONLY, VALID, Cli, edit, imap_entry, with_oauth2
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "diff"
@@ -293,6 +293,142 @@ def test_secret_reference_change_shows_variable_names_only(
         ]
     else:
         assert expected in out
+
+
+# --- the login method in words ------------------------------------------------------------------------------
+
+M365 = with_oauth2(base=BASE)
+M365_DELEGATED = (
+    "provider: microsoft",
+    "tenant: fabrikam.onmicrosoft.com",
+    "client_id: 11111111-2222-3333-4444-555555555555",
+    "refresh_token: {env: INFO_REFRESH_TOKEN}",
+    "scopes: [https://outlook.office.com/IMAP.AccessAsUser.All, offline_access]",
+    "mechanism: oauthbearer",
+)
+
+
+def words(cli: Cli, tmp_path: Path, old_text: str, new_text: str, fmt: str = "text") -> list[str]:
+    """The lines of the one changed account (text), or its fields cell split at ``<br>`` (markdown)."""
+    old, new = pair(tmp_path, old_text, new_text)
+    code, out, err = cli("diff", "--format", fmt, old, new)
+    assert (code, err) == (1, ""), out
+    if fmt == "markdown":
+        (row,) = [line for line in out.splitlines() if line.startswith("| imap `info` | changed | ")]
+        return row.removeprefix("| imap `info` | changed | ").removesuffix(" |").split("<br>")
+    lines = out.splitlines()
+    assert lines[0] == "imap info: changed", out
+    assert lines[-1] == "1 account changed: 1 changed", out
+    return [line.removeprefix("  ") for line in lines[1:-1]]
+
+
+def test_login_change_from_password_to_oauth2_and_back_in_words(cli: Cli, tmp_path: Path) -> None:
+    assert words(cli, tmp_path, BASE, M365) == ["login changed from password to OAuth2 (microsoft, client credentials)"]
+    assert words(cli, tmp_path, M365, BASE) == ["login changed from OAuth2 (microsoft, client credentials) to password"]
+    google = with_oauth2(*GOOGLE_SERVICE_ACCOUNT, base=BASE)
+    assert words(cli, tmp_path, BASE, google) == ["login changed from password to OAuth2 (google, service account)"]
+    delegated = with_oauth2(*M365_DELEGATED, base=BASE)
+    assert words(cli, tmp_path, BASE, delegated) == [
+        "login changed from password to OAuth2 (microsoft, refresh token, OAUTHBEARER)"
+    ]
+    password = "{env: IMAP_INFO_PASSWORD}\n"
+    app_password = edit((password, password + "      app_password: true\n"), base=BASE)
+    assert words(cli, tmp_path, app_password, M365) == [
+        "login changed from app password to OAuth2 (microsoft, client credentials)"
+    ]
+    assert words(cli, tmp_path, BASE, app_password) == ["password now declared an app password (`app_password`)"]
+
+
+def test_login_change_in_json_keeps_the_references_and_the_words(cli: Cli, tmp_path: Path) -> None:
+    old, new = pair(tmp_path, BASE, M365)
+    code, document = as_json(cli, old, new)
+    assert code == 1
+    (entry,) = document["entries"]
+    assert entry["fields"] == [
+        {
+            "field": "credentials.login",
+            "old": {"password": {"env": "IMAP_INFO_PASSWORD"}},
+            "new": {
+                "oauth2": {
+                    "provider": "microsoft",
+                    "tenant": "contoso.onmicrosoft.com",
+                    "client_id": "00000000-0000-0000-0000-000000000000",
+                    "client_secret": {"env": "M365_CLIENT_SECRET"},
+                    "mechanism": "xoauth2",
+                }
+            },
+            "words": "login changed from password to OAuth2 (microsoft, client credentials)",
+        }
+    ]
+
+
+def test_oauth2_changes_in_words(cli: Cli, tmp_path: Path) -> None:
+    assert words(cli, tmp_path, M365, with_oauth2(*M365_DELEGATED, base=BASE)) == [
+        "SASL mechanism changed from XOAUTH2 to OAUTHBEARER",
+        "OAuth2 grant changed from client credentials to refresh token",
+        "OAuth2 client id changed from 00000000-0000-0000-0000-000000000000 to 11111111-2222-3333-4444-555555555555",
+        "OAuth2 tenant changed from contoso.onmicrosoft.com to fabrikam.onmicrosoft.com",
+        "OAuth2 scopes changed from the provider's default to https://outlook.office.com/IMAP.AccessAsUser.All, "
+        "offline_access",
+        "credentials.oauth2.client_secret: env M365_CLIENT_SECRET → (unset)",
+        "credentials.oauth2.refresh_token: (unset) → env INFO_REFRESH_TOKEN",
+    ]
+    google = with_oauth2(*GOOGLE_SERVICE_ACCOUNT, "subject: shared@example.com", base=BASE)
+    assert words(cli, tmp_path, M365, google) == [
+        "OAuth2 provider changed from microsoft to google",
+        "OAuth2 grant changed from client credentials to service account",
+        "OAuth2 client id removed (was 00000000-0000-0000-0000-000000000000)",
+        "OAuth2 tenant removed (was contoso.onmicrosoft.com)",
+        "service account's mailbox (subject) set to shared@example.com",
+        "credentials.oauth2.client_secret: env M365_CLIENT_SECRET → (unset)",
+        "credentials.oauth2.service_account: (unset) → env GOOGLE_SA_KEY",
+    ]
+
+
+def test_token_endpoint_and_command_changes_in_words(cli: Cli, tmp_path: Path) -> None:
+    generic = ("client_id: app", "client_secret: {env: CS}")
+    before = with_oauth2("token_url: https://login.example.com/token", *generic, base=BASE)
+    after = with_oauth2("token_url: https://login.example.net/token", *generic, base=BASE)
+    assert words(cli, tmp_path, before, after) == [
+        "OAuth2 token endpoint changed from https://login.example.com/token to https://login.example.net/token"
+    ]
+    command = with_oauth2("command: [oama, access, info@example.com]", base=BASE)
+    other = with_oauth2("command: [pass, show, mail/info]", base=BASE)
+    assert words(cli, tmp_path, command, other) == [
+        "token command changed from oama access info@example.com to pass show mail/info"
+    ]
+
+
+def test_a_changed_tenant_in_markdown_shows_the_values_as_code(cli: Cli, tmp_path: Path) -> None:
+    other = M365.replace("tenant: contoso.onmicrosoft.com", "tenant: fabrikam.onmicrosoft.com")
+    assert words(cli, tmp_path, M365, other, "markdown") == [
+        "OAuth2 tenant changed from `contoso.onmicrosoft.com` to `fabrikam.onmicrosoft.com`"
+    ]
+    piped = other.replace("client_id: 00000000-0000-0000-0000-000000000000", "client_id: a|b")
+    text = words(cli, tmp_path, M365, piped, "markdown")
+    assert "OAuth2 client id changed from `00000000-0000-0000-0000-000000000000` to `a\\|b`" in text
+
+
+def test_the_username_beside_a_login_change_is_still_a_field(cli: Cli, tmp_path: Path) -> None:
+    new = M365.replace("username: info@example.com", "username: info@contoso.onmicrosoft.com")
+    assert words(cli, tmp_path, BASE, new) == [
+        "login changed from password to OAuth2 (microsoft, client credentials)",
+        "credentials.username: info@example.com → info@contoso.onmicrosoft.com",
+    ]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_oauth2_secret_values_never_appear(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    # The variables' values are never read; a plaintext secret on the old side (a static error) is never shown.
+    for name in ("IMAP_INFO_PASSWORD", "M365_CLIENT_SECRET", "GOOGLE_SA_KEY"):
+        monkeypatch.setenv(name, f"{CANARY}-{name}")
+    plaintext = with_oauth2(*M365_APP_ONLY[:3], f"client_secret: {CANARY}", base=BASE)
+    google = with_oauth2(*GOOGLE_SERVICE_ACCOUNT, base=BASE)
+    for old_text, new_text in ((BASE, M365), (M365, google), (plaintext, M365)):
+        old, new = pair(tmp_path, old_text, new_text)
+        code, out, err = cli("diff", "--format", fmt, old, new)
+        assert code == 1, err
+        assert CANARY not in out + err
 
 
 def test_output_option_writes_the_report_to_a_file(cli: Cli, tmp_path: Path) -> None:

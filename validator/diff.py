@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,23 @@ _SINGULAR = {"users": "user", "smtp": "smtp", "imap": "imap"}
 
 
 @dataclass(frozen=True)
+class Words:
+    """A change said in words: ``template`` with a ``{}`` for each of ``values`` (strings from the YAML, shown as
+    code in markdown so that they cannot format the comment)."""
+
+    template: str
+    values: tuple[str, ...] = ()
+
+    def render(self, show: Callable[[str], str] = str) -> str:
+        return self.template.format(*map(show, self.values))
+
+
+@dataclass(frozen=True)
 class FieldChange:
     field: str
     old: Any
     new: Any
+    words: Words | None = None
 
 
 @dataclass(frozen=True)
@@ -110,11 +124,126 @@ def _fields(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> tuple
         before, after = old.get(key), new.get(key)
         if before == after:
             continue
-        if isinstance(before, dict) and isinstance(after, dict) and key != "password":
+        if key == "credentials" and isinstance(before, dict) and isinstance(after, dict):
+            changes += _credentials(before, after, f"{prefix}{key}")
+        elif isinstance(before, dict) and isinstance(after, dict) and key != "password":
             changes += _fields(before, after, f"{prefix}{key}.")
         else:
             changes.append(FieldChange(f"{prefix}{key}", before, after))
     return tuple(changes)
+
+
+# The keys of `credentials` that make its login method; the others (username, contact) are compared as fields.
+_METHOD_KEYS = ("password", "app_password", "oauth2")
+_GRANTS = {
+    "command": "command",
+    "jwt-bearer": "service account",
+    "refresh_token": "refresh token",
+    "client_credentials": "client credentials",
+}
+# The oauth2 keys said in words (the secret references are shown as fields, by variable name).
+_OAUTH2_WORDS = {
+    "client_id": "OAuth2 client id",
+    "tenant": "OAuth2 tenant",
+    "token_url": "OAuth2 token endpoint",
+    "subject": "service account's mailbox (subject)",
+}
+
+
+def _credentials(old: dict[str, Any], new: dict[str, Any], name: str) -> list[FieldChange]:
+    """The changes of one `credentials`: the login method in words, then the other fields."""
+    changes: list[FieldChange] = []
+    before, after = _login(old), _login(new)
+    if ("oauth2" in old) != ("oauth2" in new):
+        changes.append(
+            FieldChange(
+                f"{name}.login",
+                {key: old[key] for key in _METHOD_KEYS if key in old},
+                {key: new[key] for key in _METHOD_KEYS if key in new},
+                Words(f"login changed from {before} to {after}"),
+            )
+        )
+    elif "oauth2" in new:
+        changes += _oauth2(old["oauth2"], new["oauth2"], f"{name}.oauth2")
+    else:
+        if old.get("password") != new.get("password"):
+            changes.append(FieldChange(f"{name}.password", old.get("password"), new.get("password")))
+        if bool(old.get("app_password")) != bool(new.get("app_password")):
+            said = "now declared" if new.get("app_password") else "no longer declared"
+            changes.append(
+                FieldChange(
+                    f"{name}.app_password",
+                    old.get("app_password", False),
+                    new.get("app_password", False),
+                    Words(f"password {said} an app password (`app_password`)"),
+                )
+            )
+    others = [{k: v for k, v in side.items() if k not in _METHOD_KEYS} for side in (old, new)]
+    return changes + list(_fields(others[0], others[1], f"{name}."))
+
+
+def _login(credentials: dict[str, Any]) -> str:
+    """How these credentials log in, in words: `password`, `app password`, `OAuth2 (microsoft, client credentials)`."""
+    oauth2 = credentials.get("oauth2")
+    if not isinstance(oauth2, dict):
+        return "app password" if credentials.get("app_password") else "password"
+    details = [str(oauth2.get("provider", "generic")), _GRANTS[_grant(oauth2)]]
+    if oauth2.get("mechanism", "xoauth2") != "xoauth2":
+        details.append(str(oauth2["mechanism"]).upper())
+    return f"OAuth2 ({', '.join(details)})"
+
+
+def _grant(oauth2: dict[str, Any]) -> str:
+    """The grant the keys choose (as ``model.OAuth2.grant``), from a canonical document's mapping."""
+    if "command" in oauth2:
+        return "command"
+    if "service_account" in oauth2:
+        return "jwt-bearer"
+    return "refresh_token" if "refresh_token" in oauth2 else "client_credentials"
+
+
+def _oauth2(old: dict[str, Any], new: dict[str, Any], name: str) -> list[FieldChange]:
+    """The changes of an oauth2 login that stays one, in words; secret references by variable name."""
+    changes: list[FieldChange] = []
+    for key, label in (("provider", "OAuth2 provider"), ("mechanism", "SASL mechanism")):
+        if old.get(key) != new.get(key):
+            was, now = (str(side.get(key)) for side in (old, new))
+            if key == "mechanism":
+                was, now = was.upper(), now.upper()
+            changes.append(
+                FieldChange(f"{name}.{key}", old.get(key), new.get(key), Words(f"{label} changed from {was} to {now}"))
+            )
+    if _grant(old) != _grant(new):
+        was, now = _grant(old), _grant(new)
+        changes.append(
+            FieldChange(f"{name}.grant", was, now, Words(f"OAuth2 grant changed from {_GRANTS[was]} to {_GRANTS[now]}"))
+        )
+    for key, label in _OAUTH2_WORDS.items():
+        if old.get(key) != new.get(key):
+            changes.append(
+                FieldChange(f"{name}.{key}", old.get(key), new.get(key), _changed(label, old.get(key), new.get(key)))
+            )
+    for key, label in (("scopes", "OAuth2 scopes"), ("command", "token command")):
+        if old.get(key) != new.get(key):
+            joined = ", " if key == "scopes" else " "
+            written = [None if side.get(key) is None else joined.join(map(str, side[key])) for side in (old, new)]
+            words = _changed(label, written[0], written[1], "the provider's default" if key == "scopes" else None)
+            changes.append(FieldChange(f"{name}.{key}", old.get(key), new.get(key), words))
+    for key in ("client_secret", "refresh_token", "service_account"):
+        if old.get(key) != new.get(key):
+            changes.append(FieldChange(f"{name}.{key}", old.get(key), new.get(key)))
+    return changes
+
+
+def _changed(label: str, was: Any, now: Any, unset: str | None = None) -> Words:
+    """``label`` set, removed or changed, the values as written; ``unset`` names what a value left out means."""
+    if was is None:
+        template = f"{label} changed from {unset} to {{}}" if unset else f"{label} set to {{}}"
+        return Words(template, (str(now),))
+    if now is None:
+        template = f"{label} changed from {{}} to {unset}" if unset else f"{label} removed (was {{}})"
+        return Words(template, (str(was),))
+    return Words(f"{label} changed from {{}} to {{}}", (str(was), str(now)))
 
 
 def _effects(old: dict[str, Any], new: dict[str, Any], renames: dict[str, str]) -> list[str]:
@@ -184,7 +313,7 @@ def render_text(diff: Diff) -> str:
     lines: list[str] = []
     for entry in diff.entries:
         lines.append(_title(entry))
-        lines += [f"  {change.field}: {_show(change.old)} → {_show(change.new)}" for change in entry.fields]
+        lines += [f"  {_line(change)}" for change in entry.fields]
     if diff.effects:
         lines.append("effects on references:")
         lines += [f"  {effect}" for effect in diff.effects]
@@ -202,15 +331,26 @@ def render_markdown(diff: Diff) -> str:
         account = f"{_SINGULAR[entry.section]} `{entry.id}`"
         if entry.kind == "renamed":
             account = f"{_SINGULAR[entry.section]} `{entry.old_id}` → `{entry.id}`"
-        fields = "<br>".join(
-            f"{_cell(change.field)}: {_code(_show(change.old))} → {_code(_show(change.new))}" for change in entry.fields
-        )
+        fields = "<br>".join(_markdown_line(change) for change in entry.fields)
         lines.append(f"| {account} | {entry.kind} | {fields} |")
     if diff.effects:
         lines += ["", "**Effects on references**", ""]
         lines += [f"- {_cell(effect)}" for effect in diff.effects]
     lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
+
+
+def _line(change: FieldChange) -> str:
+    if change.words is not None:
+        return change.words.render()
+    return f"{change.field}: {_show(change.old)} → {_show(change.new)}"
+
+
+def _markdown_line(change: FieldChange) -> str:
+    if change.words is not None:
+        # The template is mailcfg's own text (escaped as a cell); the values from the YAML become code spans.
+        return Words(_cell(change.words.template), change.words.values).render(_code)
+    return f"{_cell(change.field)}: {_code(_show(change.old))} → {_code(_show(change.new))}"
 
 
 def _cell(text: str) -> str:
@@ -235,10 +375,17 @@ def render_json(diff: Diff) -> str:
                 "id": entry.id,
                 "kind": entry.kind,
                 "old_id": entry.old_id,
-                "fields": [{"field": c.field, "old": c.old, "new": c.new} for c in entry.fields],
+                "fields": [_json_field(c) for c in entry.fields],
             }
             for entry in diff.entries
         ],
         "effects": list(diff.effects),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _json_field(change: FieldChange) -> dict[str, Any]:
+    out = {"field": change.field, "old": change.old, "new": change.new}
+    if change.words is not None:
+        out["words"] = change.words.render()
+    return out
