@@ -251,6 +251,116 @@ def verify(
     return result.exit_code(strict)
 
 
+@cli.command(name="folders")
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--only", multiple=True, metavar="ID", help="Only these imap account ids (repeatable).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=MAX_TIMEOUT),
+    callback=lambda _ctx, _param, value: _finite(value, "--timeout"),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Deadline for each account's whole session.",
+)
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), help="Also trust this CA (PEM).")
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="PATTERN",
+    help="Contact only these hosts: a name, *.domain or an IP/CIDR range (repeatable; also MAILCFG_ALLOW_HOST).",
+)
+@click.option(
+    "--allow-any-host",
+    is_flag=True,
+    help="Contact any host the YAML names: only for YAML you wrote yourself (also MAILCFG_ALLOW_ANY_HOST=1).",
+)
+@click.option(
+    "--allow-env",
+    "allow_env",
+    multiple=True,
+    metavar="PATTERN",
+    help="Read only password variables matching this glob, e.g. 'MAILCFG_*' (repeatable; also MAILCFG_ALLOW_ENV).",
+)
+@click.option(
+    "--allow-insecure",
+    "allow_insecure",
+    multiple=True,
+    metavar="PATTERN",
+    help="Confirm cleartext logins (encryption: none) to these hosts (also MAILCFG_ALLOW_INSECURE).",
+)
+@click.option(
+    "--allow-command",
+    "allow_commands",
+    multiple=True,
+    metavar="PROGRAM",
+    help="An oauth2 `command` may run this program (exact first element; repeatable; also MAILCFG_ALLOW_COMMAND).",
+)
+@click.option(
+    "--max-checks",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_CHECKS,
+    show_default=True,
+    help="Refuse to start with more logins.",
+)
+@click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
+@click.option("--no-config", is_flag=True, help="Use no configuration file.")
+@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
+def folders_command(
+    paths: tuple[str, ...],
+    fmt: str,
+    only: tuple[str, ...],
+    timeout: float,
+    ca_file: str | None,
+    allow_hosts: tuple[str, ...],
+    allow_any_host: bool,
+    allow_env: tuple[str, ...],
+    allow_insecure: tuple[str, ...],
+    allow_commands: tuple[str, ...],
+    max_checks: int,
+    env_file: str | None,
+    config_file: str | None,
+    no_config: bool,
+    no_color: bool,
+) -> int:
+    """List each imap account's folders, to choose `sent_folder` (logs in like verify, with its trust settings).
+
+    Folder names are decoded, with their special-use flags (\\Sent, \\Drafts, ...); the configured sent_folder
+    and the folder the server flags \\Sent are marked. Exit codes: 0 listed, 1 static errors (nothing contacted),
+    2 usage error, 3 an account could not be listed.
+    """
+    from validator import engine, folders_report, trust
+    from validator.live import VerifyOptions
+
+    if ca_file is not None:
+        _check_ca_file(ca_file)
+    trusted = trust.from_settings(
+        hosts=allow_hosts,
+        any_host=allow_any_host,
+        env=allow_env,
+        recipients=(),
+        insecure=allow_insecure,
+        commands=allow_commands,
+        environ=os.environ,
+    )
+    if trusted.env is None and os.environ.get("CI"):
+        click.echo("mailcfg: warning: CI is set but --allow-env is not; pass --allow-env 'MAILCFG_*'", err=True)
+    options = _check_options(paths, (), (), None, env_file, config_file, no_config, None, None)
+    live = VerifyOptions(timeout=timeout, only=only, ca_file=ca_file, trust=trusted, max_checks=max_checks)
+    result, listings = engine.folders(options, live)
+    if fmt == "json":
+        _emit(folders_report.render_json(result, listings), None)
+    else:
+        _emit(folders_report.render_text(result, listings, color=_color_wanted(no_color)), None)
+    if result.interrupted:
+        click.echo(f"mailcfg: interrupted; {len(result.live)} accounts had finished", err=True)
+        return EXIT_INTERRUPTED
+    return result.exit_code()
+
+
 def _check_ca_file(path: str) -> None:
     """One clear usage error before any connection, instead of one TLS failure per check."""
     import ssl

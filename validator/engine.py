@@ -4,7 +4,7 @@ no exit."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -19,6 +19,9 @@ from validator.registry import RULES, is_selector
 
 if TYPE_CHECKING:
     from validator.accounts import AccountSet
+    from validator.live.folders import Listing
+    from validator.live.result import LiveResult
+    from validator.trust import Trust
 
 DEFAULT_PATH = "accounts.yaml"
 # Findings no severity override or suppression layer may touch: a file that could not be read (MC001, MC004)
@@ -72,10 +75,31 @@ def analyse(options: CheckOptions, files: tuple[SourceFile, ...] | None = None) 
 
 def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, int], None] | None = None) -> Result:
     """Static checks (every referenced variable must be set), then, if no error remains, the live checks."""
-    from validator.live import Interrupted
     from validator.live import verify as live_verify
 
-    allowed = live.trust.env_allowed if live.trust.env is not None else None
+    return live_run(options, live.trust, lambda accounts, env: live_verify(accounts, live, env, progress))
+
+
+def folders(options: CheckOptions, live: VerifyOptions) -> tuple[Result, dict[str, Listing]]:
+    """`mailcfg folders`: the gate of :func:`live_run`, then the folder list of each imap account (by id)."""
+    from validator.live.folders import list_folders
+
+    listings: dict[str, Listing] = {}
+    result = live_run(options, live.trust, lambda accounts, env: list_folders(accounts, live, env, listings))
+    return result, listings
+
+
+def live_run(
+    options: CheckOptions,
+    trust: Trust,
+    run: Callable[[AccountSet, Mapping[str, str]], Sequence[LiveResult]],
+) -> Result:
+    """The gate of every live command (``verify``, ``folders``): the static checks with every referenced variable
+    set (and only those ``trust`` lets the run read), then, only if no error remains, ``run`` with the account set
+    and the readable variables; its MC5xx findings join the static ones."""
+    from validator.live import Interrupted
+
+    allowed = trust.env_allowed if trust.env is not None else None
     if allowed is not None:  # a variable outside --allow-env is never read, not even to test that it is set
         options = replace(options, env={name: value for name, value in options.env.items() if allowed(name)})
     options = replace(options, require_env=True, env_allowed=allowed)
@@ -100,7 +124,7 @@ def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, 
         return static
     interrupted = False
     try:
-        results = tuple(live_verify(accounts, live, options.env, progress))
+        results = tuple(run(accounts, options.env))
     except Interrupted as stop:
         results, interrupted = tuple(stop.finished), True
     live_findings = [item for result in results for item in result.findings]

@@ -159,7 +159,7 @@ def screen(checks: list[Check], trust: Trust, env: Mapping[str, str]) -> dict[in
         if reason is not None:
             out[index] = withheld(check, reason)
             continue
-        key = _login_key(check, check.login, env)
+        key = login_key(check, check.login, env)
         if key is None or check.send_to or check.round_trip is not None:
             continue  # a check that also sends does more than log in: never folded into another
         if key in seen:
@@ -169,7 +169,8 @@ def screen(checks: list[Check], trust: Trust, env: Mapping[str, str]) -> dict[in
     return out
 
 
-def _login_key(check: Check, login: Login | None, env: Mapping[str, str]) -> tuple[str, str, int, str, str] | None:
+def login_key(check: Check, login: Login | None, env: Mapping[str, str]) -> tuple[str, str, int, str, str] | None:
+    """What makes two logins the same login (protocol, host, port, username, secret); None without a login."""
     if login is None:
         return None
     # An oauth2 login is the same login only with the same credentials entry (its token source).
@@ -177,7 +178,7 @@ def _login_key(check: Check, login: Login | None, env: Mapping[str, str]) -> tup
     return (check.protocol, check.host, check.port, login.username, secret)
 
 
-def require_hosts(checks: list[Check], trust: Trust, env: Mapping[str, str]) -> None:
+def require_hosts(checks: list[Check], trust: Trust, env: Mapping[str, str], command: str = "verify") -> None:
     """Deny by default: a run that names no trusted host stops before any connection, saying what to pass."""
     from validator.live.tokens import endpoint, host_of
 
@@ -200,18 +201,20 @@ def require_hosts(checks: list[Check], trust: Trust, env: Mapping[str, str]) -> 
     hosts = sorted({host for host, _ in targets})
     flags = " ".join(f"--allow-host {host}" for host in hosts)
     raise UsageError(
-        "verify contacts no host the run does not trust, and this run names none. It would contact:\n"
+        f"{command} contacts no host the run does not trust, and this run names none. It would contact:\n"
         + "\n".join(lines)
         + f"\nTo trust them, pass: {flags}\n"
         + f"  (in a workflow: MAILCFG_ALLOW_HOST='{' '.join(hosts)}'); for YAML you wrote yourself: --allow-any-host"
     )
 
 
-def require_budget(checks: list[Check], screened: Mapping[int, LiveResult], max_checks: int) -> None:
+def require_budget(
+    checks: list[Check], screened: Mapping[int, LiveResult], max_checks: int, command: str = "verify"
+) -> None:
     """A plan larger than ``--max-checks`` stops before any connection (a sprayed password, a mass mailing)."""
     count = len(checks) - len(screened)
     if count > max_checks:
         raise UsageError(
-            f"verify would make {count} checks, more than --max-checks {max_checks}; nothing was contacted."
+            f"{command} would make {count} checks, more than --max-checks {max_checks}; nothing was contacted."
             f" If the set really is that large: --max-checks {count}"
         )

@@ -28,6 +28,9 @@ from validator.live.tokens import Tokens
 from validator.trust import normalize_host
 
 T = TypeVar("T")
+# What an imap check does once logged in (besides a round trip): verify checks `sent_folder`; `mailcfg folders`
+# lists the folders. It runs in a worker thread with the check's probe and the logged-in client.
+ImapStep = Callable[[Check, Probe, Any], None]
 # How long cleanup after an interruption may take (deleting an already delivered round-trip message).
 CLEANUP_SECONDS = 5.0
 # A round trip stops waiting this long before the check's deadline, to report and clean up in time.
@@ -59,6 +62,7 @@ class CheckRun:
     session: imap.Session
     deadline: float
     tokens: Tokens
+    imap_step: ImapStep = imap.check_folders
 
 
 async def run_all(
@@ -67,14 +71,17 @@ async def run_all(
     env: Mapping[str, str],
     progress: Callable[[int, int], None] | None,
     finished: dict[int, LiveResult],
+    imap_step: ImapStep = imap.check_folders,
 ) -> None:
-    """Run every (plan index, check); each result lands in ``finished`` under its index as soon as it is known."""
+    """Run every (plan index, check); each result lands in ``finished`` under its index as soon as it is known.
+
+    ``imap_step`` is what an imap check does after its login."""
     limits = _Limits(options)
     tokens = Tokens((check for _, check in checks), options, env)
     total = len(finished) + len(checks)
 
     async def one(index: int, check: Check) -> None:
-        finished[index] = await _guarded(check, options, env, limits, tokens)
+        finished[index] = await _guarded(check, options, env, limits, tokens, imap_step)
         if progress is not None:
             progress(len(finished), total)
 
@@ -92,7 +99,12 @@ async def run_all(
 
 
 async def _guarded(
-    check: Check, options: VerifyOptions, env: Mapping[str, str], limits: _Limits, tokens: Tokens
+    check: Check,
+    options: VerifyOptions,
+    env: Mapping[str, str],
+    limits: _Limits,
+    tokens: Tokens,
+    imap_step: ImapStep,
 ) -> LiveResult:
     # The trust settings were applied before (policy.screen): every check here may contact its hosts.
     async with (
@@ -102,7 +114,8 @@ async def _guarded(
     ):
         probe = Probe(check, _secrets(check.login, env))
         session = imap.Session()
-        run = CheckRun(check, options, env, limits, probe, session, time.monotonic() + options.timeout, tokens)
+        deadline = time.monotonic() + options.timeout
+        run = CheckRun(check, options, env, limits, probe, session, deadline, tokens, imap_step)
         try:
             await asyncio.wait_for(_run(run), options.timeout)
         except StageFailed:
@@ -134,7 +147,7 @@ async def _run(run: CheckRun) -> None:
         return
     run.session.token = token
     client = await _thread(limits, imap.open_session, check, run.options, run.env, probe, run.session)
-    await _thread(limits, imap.check_folders, check, probe, client)
+    await _thread(limits, run.imap_step, check, probe, client)
     if check.round_trip is not None:
         await _round_trip(run, check.round_trip, client)
 
