@@ -15,6 +15,7 @@ from validator import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "accounts.example.yaml"
+OAUTH2_EXAMPLE = ROOT / "accounts.oauth2.example.yaml"
 README = ROOT / "README.md"
 # The pattern the README recommends for CI: `mailcfg verify --allow-env 'MAILCFG_*'`.
 RECOMMENDED_ALLOW_ENV = "MAILCFG_*"
@@ -43,8 +44,13 @@ def test_console_script_and_module_agree() -> None:
 
 
 def _variables(document: dict[str, Any]) -> set[str]:
+    """Every variable the credentials name: passwords and the oauth2 secrets."""
     entries = [*document.get("smtp", []), *document.get("imap", [])]
-    return {entry["credentials"]["password"]["env"] for entry in entries if "credentials" in entry}
+    logins = [entry["credentials"] for entry in entries if "credentials" in entry]
+    secrets = [login["password"] for login in logins if "password" in login] + [
+        value for login in logins for value in login.get("oauth2", {}).values() if isinstance(value, dict)
+    ]
+    return {secret["env"] for secret in secrets}
 
 
 def test_example_secrets_are_covered_by_the_recommended_allow_env() -> None:
@@ -65,3 +71,47 @@ def test_readme_format_example_uses_the_examples_variables() -> None:
     assert variables <= EXAMPLE_VARIABLES
     old_names = {name.removeprefix("MAILCFG_") for name in EXAMPLE_VARIABLES}
     assert not any(re.search(rf"{{env: {name}}}", text) for name in old_names), "the README names an old variable"
+
+
+# --- the second example: OAuth2 logins ------------------------------------------------------------------------
+
+
+def test_oauth2_example_has_no_finding() -> None:
+    result = engine.run(engine.CheckOptions(paths=(str(OAUTH2_EXAMPLE),)))
+    assert result.findings == ()
+    assert result.summary.accounts == 4
+    assert result.exit_code(strict=True) == 0
+    # Two providers, two outgoing servers: MC405 is answered in the file, by an inline comment with its reason.
+    assert [(item.rule, item.suppression.kind if item.suppression else None) for item in result.suppressed] == [
+        ("MC405", "inline")
+    ]
+
+
+def test_oauth2_example_checks_clean_on_the_command_line() -> None:
+    run = subprocess.run([sys.executable, "-m", "validator", "check", "--strict", "accounts.oauth2.example.yaml"],
+                         cwd=ROOT, capture_output=True, text=True, check=False)
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout == "mailcfg: 1 file, 4 accounts: no problems (1 suppressed)\n"
+
+
+def test_oauth2_example_shows_both_providers_and_their_unattended_flows() -> None:
+    data = yaml.safe_load(OAUTH2_EXAMPLE.read_text(encoding="utf-8"))
+    logins = {entry["id"]: entry["credentials"]["oauth2"] for entry in [*data["smtp"], *data["imap"]]
+              if "credentials" in entry}
+    grants = {key: ("service_account" if "service_account" in oauth2 else "client_secret", oauth2["provider"])
+              for key, oauth2 in logins.items()}
+    assert set(grants.values()) == {("client_secret", "microsoft"), ("service_account", "google")}
+    assert {entry["host"] for entry in [*data["smtp"], *data["imap"]]} == {
+        "smtp.office365.com", "outlook.office365.com", "smtp.gmail.com", "imap.gmail.com",
+    }
+
+
+def test_oauth2_example_secrets_are_covered_by_the_recommended_allow_env() -> None:
+    text = OAUTH2_EXAMPLE.read_text(encoding="utf-8")
+    variables = _variables(yaml.safe_load(text))
+    assert variables == {"MAILCFG_M365_CLIENT_SECRET", "MAILCFG_GOOGLE_SA_KEY"}
+    assert all(fnmatch.fnmatchcase(name, RECOMMENDED_ALLOW_ENV) for name in variables)
+    assert f"--allow-env '{RECOMMENDED_ALLOW_ENV}'" in text
+    # The token endpoints are hosts like the mail servers: the recipe in its comment allows them too.
+    assert "--allow-host login.microsoftonline.com" in text
+    assert "oauth2.googleapis.com" in text

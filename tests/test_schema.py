@@ -17,6 +17,7 @@ from validator.model import json_schema, schema_json
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "schema" / "accounts.schema.json"
 EXAMPLE = ROOT / "accounts.example.yaml"
+OAUTH2_EXAMPLE = ROOT / "accounts.oauth2.example.yaml"
 MODELINE = "# yaml-language-server: $schema=schema/accounts.schema.json"
 
 
@@ -113,3 +114,20 @@ def test_example_starts_with_the_modeline() -> None:
     first = EXAMPLE.read_text(encoding="utf-8").splitlines()[0]
     assert first == MODELINE
     assert (EXAMPLE.parent / MODELINE.split("=", 1)[1]).resolve() == SCHEMA_FILE.resolve()
+
+
+def test_oauth2_example_validates_and_starts_with_the_modeline(schema: dict[str, Any]) -> None:
+    text = OAUTH2_EXAMPLE.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == MODELINE
+    data = yaml.safe_load(text)
+    assert [e.message for e in _validator(schema).iter_errors(data)] == []
+    logins = [entry["credentials"] for entry in [*data["smtp"], *data["imap"]] if "credentials" in entry]
+    assert logins
+    assert all("oauth2" in login and "password" not in login for login in logins)
+    # The control: the same validator refuses an oauth2 login that also has a password, or an http token URL.
+    both = copy.deepcopy(data)
+    both["imap"][0]["credentials"]["password"] = {"env": "MAILCFG_X"}
+    assert not _validator(schema).is_valid(both)
+    http = copy.deepcopy(data)
+    http["imap"][0]["credentials"]["oauth2"]["token_url"] = "http://login.example.com/token"
+    assert not _validator(schema).is_valid(http)
