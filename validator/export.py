@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from validator.accounts import AccountSet
-    from validator.model import Imap, Smtp
+    from validator.model import Credentials, Imap, Smtp
 
 
 def canonical(accounts: AccountSet) -> dict[str, Any]:
@@ -78,6 +78,7 @@ def autoconfig(accounts: AccountSet) -> list[Autoconfig]:
         incoming = {_server(imap.host, imap.effective_port, imap.encryption) for imap in members}
         outgoing = {_outgoing(smtp_by_id.get(imap.outgoing)) for imap in members}
         usernames = {_username(imap.credentials.username, imap.address) for imap in members}
+        methods = {_method(imap.credentials) for imap in members}
         reasons = []
         if len(incoming) > 1:
             reasons.append(f"its imap accounts use {len(incoming)} different servers")
@@ -85,6 +86,8 @@ def autoconfig(accounts: AccountSet) -> list[Autoconfig]:
             reasons.append("its imap accounts send through different smtp entries")
         if len(usernames) > 1:
             reasons.append("its accounts log in with usernames of different patterns")
+        if len(methods) > 1:
+            reasons.append("its accounts log in with different methods (OAuth2 and a password)")
         if reasons:
             out.append(Autoconfig(domain, None, "; ".join(reasons)))
             continue
@@ -113,6 +116,12 @@ def _username(username: str, address: str) -> str:
     return username
 
 
+def _method(credentials: Credentials) -> str:
+    """The autoconfig `authentication` of a login: `OAuth2` for an oauth2 login, else `password-cleartext` (the
+    password goes inside the TLS the `socketType` names)."""
+    return "OAuth2" if credentials.oauth2 is not None else "password-cleartext"
+
+
 def _xml(domain: str, imap: Imap, smtp: Smtp, username: str) -> str:
     from xml.etree import ElementTree as ET
 
@@ -122,14 +131,16 @@ def _xml(domain: str, imap: Imap, smtp: Smtp, username: str) -> str:
     ET.SubElement(provider, "displayName").text = domain
     ET.SubElement(provider, "displayShortName").text = domain.split(".", maxsplit=1)[0]
     incoming = ET.SubElement(provider, "incomingServer", type="imap")
-    _fields(incoming, imap.host, imap.effective_port, imap.encryption, "password-cleartext", username)
+    _fields(incoming, imap.host, imap.effective_port, imap.encryption, _method(imap.credentials), username)
     outgoing = ET.SubElement(provider, "outgoingServer", type="smtp")
     if smtp.authentication == "none":
         _fields(outgoing, smtp.host, smtp.effective_port, smtp.encryption, "none", None)
     else:
         # Never the shared smtp login: an autoconfig file is public and is for the users' own mail clients,
-        # which log in as themselves (the same placeholder as for imap).
-        _fields(outgoing, smtp.host, smtp.effective_port, smtp.encryption, "password-cleartext", username)
+        # which log in as themselves (the same placeholder as for imap). The method is the smtp login's: the
+        # shared credentials', else the account's own, as `verify` logs in.
+        method = _method(smtp.credentials or imap.credentials)
+        _fields(outgoing, smtp.host, smtp.effective_port, smtp.encryption, method, username)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
