@@ -66,7 +66,9 @@ def _text(element: ET.Element | None) -> str:
 
 
 def _host(name: str) -> str:
-    return name.strip().rstrip(".").lower()
+    """A host name in lower case without a final dot; a template (``mail.%EMAILDOMAIN%``) keeps its placeholders."""
+    text = name.strip().rstrip(".")
+    return text if "%" in text else text.lower()
 
 
 def _domain(name: str) -> str:
