@@ -239,7 +239,7 @@ def test_mc307_never_fires_for_oauth2_logins(check: Check, keys: tuple[str, ...]
         )
         result = check(source)
         assert only(result, "MC307") == []
-        assert [item.rule for item in result.findings] == []
+        assert result.summary.errors == 0  # a valid oauth2 login, on its provider's hosts
 
 
 @pytest.mark.parametrize("written", ["Outlook.Office365.COM", "outlook.office365.com.", "OUTLOOK.office365.com."])
