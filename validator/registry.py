@@ -102,6 +102,7 @@ def _load() -> dict[str, Rule]:
         mc403_role_address,
         mc404_test_recipient,
         mc405_several_smtp,
+        mc406_provider_settings,
         mc501_dns,
         mc502_connect,
         mc503_tls,
@@ -165,6 +166,7 @@ def _load() -> dict[str, Rule]:
         mc403_role_address,
         mc404_test_recipient,
         mc405_several_smtp,
+        mc406_provider_settings,
     ]
     rules = [_rule(module, None) for module in catalogue] + [_rule(module, module.check) for module in checked]
     return {rule.id: rule for rule in sorted(rules, key=lambda rule: rule.id)}

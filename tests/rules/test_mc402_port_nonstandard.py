@@ -42,6 +42,16 @@ PASSES = [
         {},
         id="MC402-not-on-contradiction",
     ),
+    # a known provider's host: MC406 compares the port with what the provider publishes instead
+    pytest.param(
+        "MC402",
+        edit(
+            ("    host: smtp.example.com\n", "    host: mail.gmx.net\n"),
+            ("    encryption: starttls\n", "    encryption: starttls\n    port: 2525\n"),
+        ),
+        {},
+        id="MC402-known-provider-host-is-MC406",
+    ),
 ]
 
 
