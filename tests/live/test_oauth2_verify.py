@@ -241,7 +241,7 @@ def test_wrong_client_secret_is_mc512_and_other_accounts_are_unaffected(
     imap = [imap_entry(servers, "bad", ALICE, bad), imap_entry(servers, "good", BOB, good)]
     run = verify([smtp_entry(servers)], imap, {**bad_env, **good_env})
     assert run.code == 3, run.explain()
-    [finding, *_] = [f for f in run.findings("MC512") if f.get("account") == "bad"]
+    [finding, *_] = [f for f in run.findings(rule="MC512") if f.get("account") == "bad"]
     assert "invalid_client" in finding["message"]
     assert "secret" in (finding.get("hint") or "")
     assert run.live("good", "imap")["status"] == "ok"
@@ -255,7 +255,7 @@ def test_revoked_refresh_token_is_mc512_invalid_grant(oauth2_servers: OAuth2Serv
     servers.revoke_token(token)
     run = verify([smtp_entry(servers)], [imap_entry(servers, "bob", BOB, oauth2)], env)
     assert run.code == 3, run.explain()
-    findings = run.findings("MC512")
+    findings = run.findings(rule="MC512")
     assert findings
     assert all("invalid_grant" in f["message"] for f in findings)
     assert "consent again" in (findings[0].get("hint") or "")
@@ -270,7 +270,7 @@ def test_a_token_the_server_rejects_is_mc507(oauth2_servers: OAuth2Servers, veri
     run = verify([smtp_entry(servers)], [imap_entry(servers, "alice", ALICE, {"command": [str(script)]})],
                  args=["--allow-command", str(script)])  # fmt: skip
     assert run.code == 3, run.explain()
-    rejected = list(run.findings("MC507"))
+    rejected = list(run.findings(rule="MC507"))
     assert {f["account"] for f in rejected} == {"alice", "out"}
     assert any("IMAP.AccessAsUser.All" in (f.get("hint") or "") for f in rejected)
     assert "STDERR-SECRET" not in run.text + run.stderr + json.dumps(run.report)
@@ -287,7 +287,7 @@ def test_silent_or_unreachable_token_endpoint_is_mc512_within_the_timeout(
     run = verify([], [imap_entry(servers, "alice", ALICE, oauth2)], env, args=["--timeout", "2"])
     assert time.monotonic() - started < 30  # a hang guard, not a measurement
     assert run.code == 3, run.explain()
-    findings = run.findings("MC512")
+    findings = run.findings(rule="MC512")
     assert findings, run.explain()
     expected = ("did not answer", "no answer within") if which == "silent" else ("cannot connect",)
     assert all(any(text in f["message"] for text in expected) for f in findings), findings
@@ -300,7 +300,7 @@ def test_untrusted_token_endpoint_certificate_and_ca_file(oauth2_servers: OAuth2
     trust = ["--allow-host", HOST, "--allow-host", "127.0.0.6"]
     run = verify([], [imap_entry(servers, "alice", ALICE, oauth2)], env, trust=trust)
     assert run.code == 3, run.explain()
-    [finding] = run.findings("MC512")
+    [finding] = run.findings(rule="MC512")
     assert "certificate" in finding["message"]
     # The same endpoint with its CA: a bundle of both CAs given to --ca-file.
     bundle = Path(servers.root) / f"both-{uuid.uuid4().hex[:6]}.pem"
@@ -319,7 +319,7 @@ def test_token_endpoint_outside_allow_host_is_mc511_and_not_contacted(
     servers.reset_records()
     run = verify([], [imap_entry(servers, "alice", ALICE, oauth2)], env, trust=["--allow-host", HOST])
     assert run.code == 3, run.explain()
-    [finding] = run.findings("MC511")
+    [finding] = run.findings(rule="MC511")
     assert "token endpoint 127.0.0.1" in finding["message"]
     assert "--allow-host 127.0.0.1" in finding["hint"]
     assert servers.token_requests() == ()
@@ -337,7 +337,7 @@ def test_command_of_a_program_not_allowed_never_runs(
     imap = [imap_entry(servers, "alice", ALICE, {"command": [str(script)]})]
     run = verify([], imap, args=["--allow-command", "oama"])
     assert run.code == 3, run.explain()
-    [finding] = run.findings("MC511")
+    [finding] = run.findings(rule="MC511")
     assert f"--allow-command {script}" in finding["hint"]
     assert finding["pointer"].endswith("/credentials/oauth2/command")
     assert not marker.exists()
@@ -358,7 +358,7 @@ def test_command_failures_are_mc512_and_stderr_is_never_shown(
         args=["--allow-command", str(failing), "--allow-command", str(empty)],
     )  # fmt: skip
     assert run.code == 3, run.explain()
-    messages = {f["account"]: f["message"] for f in run.findings("MC512")}
+    messages = {f["account"]: f["message"] for f in run.findings(rule="MC512")}
     assert "exited with status 4" in messages["failing"]
     assert "printed nothing" in messages["empty"]
     assert "STDERR-SECRET" not in run.text + run.stderr + json.dumps(run.report)
@@ -408,7 +408,7 @@ def test_service_account_token_uri_and_provider_default_urls(oauth2_servers: OAu
     google = {key: value for key, value in oauth2.items() if key != "token_url"}
     run = verify([], [imap_entry(servers, "google", CAROL, google)], env)
     assert run.code == 3, run.explain()
-    [finding] = run.findings("MC511")
+    [finding] = run.findings(rule="MC511")
     assert "token endpoint oauth2.googleapis.com" in finding["message"]
     assert finding["pointer"].endswith("/credentials/oauth2/provider")
     assert servers.token_requests() == ()
@@ -469,7 +469,7 @@ def test_a_misbehaving_token_endpoint_is_mc512_without_echoing_it(
         oauth2 = {"token_url": url, "client_id": "app", "client_secret": {"env": "MAILCFG_HOSTILE_SECRET"}}
         run = verify([], [imap_entry(servers, "alice", ALICE, oauth2)], {"MAILCFG_HOSTILE_SECRET": HOSTILE_SECRET})
     assert run.code == 3, run.explain()
-    [finding] = run.findings("MC512")
+    [finding] = run.findings(rule="MC512")
     everything = run.text + run.stderr + json.dumps(run.report)
     assert HOSTILE_SECRET not in everything
     assert "\x1b" not in everything
