@@ -319,11 +319,23 @@ def test_importing_reads_no_data_and_the_first_lookup_reads_it_once() -> None:
     code = (
         "import validator.provider_data as p\n"
         "print(p._index.cache_info().currsize)\n"
-        "p.by_host('imap', 'imap.example.com'); p.by_domain('gmx.de')\n"
+        "p.by_host('imap', 'imap.example.com'); p.by_domain('anna@example.org'); p.by_host('smtp', '192.0.2.1')\n"
+        "print(p._index.cache_info().currsize)\n"
+        "p.by_host('imap', 'imap.company.de'); p.by_domain('gmx.de')\n"
         "print(p._index.cache_info().currsize, p._index.cache_info().misses)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert done.stdout.split() == ["0", "1", "1"]
+    assert done.stdout.split() == ["0", "0", "1", "1"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["example.com", "mail.example.net", "imap.example.org", "host.test", "a.invalid", "localhost", "x.example",
+     "192.0.2.1", "[2001:db8::1]", ""],
+)
+def test_reserved_names_and_addresses_belong_to_no_provider(name: str) -> None:
+    assert by_host("imap", name) is None
+    assert by_domain(name) is None
 
 
 def test_the_check_stage_of_a_file_without_providers_imports_the_module_but_reads_nothing_until_asked() -> None:

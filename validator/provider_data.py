@@ -26,6 +26,8 @@ The API (a contract: ``mailcfg init`` and MC406 are built on it):
   list one host, the one whose own domain the host is under wins (``imap.gmail.com``: Google Mail, not a
   university that uses it); then the first by id. Hosts written as templates (``mail.%EMAILDOMAIN%``) are
   in :attr:`Provider.imap`/:attr:`Provider.smtp` but found by no host.
+- Both answer None for an IP address and for the reserved names of RFC 2606/6761 (``example.com``, ``.test``,
+  ``.invalid``, ``.localhost``, ``.example``, …) without reading the data.
 - :func:`snapshot` ``() -> (commit, date)``: the ISPDB snapshot's commit and date (``YYYY-MM-DD``).
 - :func:`username_for` ``(template, address) -> str``: a username template filled for an address:
   ``%EMAILADDRESS%`` the address, ``%EMAILLOCALPART%`` the part before the last ``@``, ``%EMAILDOMAIN%`` the
@@ -161,14 +163,32 @@ class _Index:
 
 def by_domain(domain: str) -> Provider | None:
     """The provider of the mail domain ``domain`` (or of an address's domain), or None."""
+    name = normalize_host(domain.rpartition("@")[2])
+    if _nobody(name):
+        return None
     index = _index()
-    return index.get(index.domains.get(normalize_host(domain.rpartition("@")[2])))
+    return index.get(index.domains.get(name))
 
 
 def by_host(protocol: str, host: str) -> Provider | None:
     """The provider that publishes ``host`` as a server for ``protocol`` (``imap``, ``smtp``), or None."""
+    name = normalize_host(host)
+    if _nobody(name):
+        return None
     index = _index()
-    return index.get(index.hosts.get((protocol, normalize_host(host))))
+    return index.get(index.hosts.get((protocol, name)))
+
+
+# Names no provider can hold (RFC 2606 and RFC 6761): answered without reading the data, so a check of the
+# example files, the tests' sets and the benchmarks' (all on example.com) costs nothing more.
+_RESERVED = ("example", "invalid", "localhost", "test", "example.com", "example.net", "example.org")
+
+
+def _nobody(name: str) -> bool:
+    """Whether ``name`` (normalised) is empty, an IP address or a reserved name: no provider's."""
+    if not name or ":" in name or name.replace(".", "").isdigit():
+        return True
+    return any(name == reserved or name.endswith("." + reserved) for reserved in _RESERVED)
 
 
 def snapshot() -> tuple[str, str]:

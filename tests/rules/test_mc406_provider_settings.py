@@ -107,6 +107,12 @@ PASSES = [
     ),
     pytest.param(
         "MC406",
+        edit(("    host: smtp.example.com\n", "    host: mail.kanzlei-muster.de\n"), SMTP_PORT_25),
+        {},
+        id="MC406-unknown-host-outside-the-reserved-names",
+    ),
+    pytest.param(
+        "MC406",
         edit(SMTP_GMX, ("    encryption: starttls\n", "    encryption: ssl\n    port: 587\n")),
         {},
         id="MC406-a-contradicting-port-is-MC401",
