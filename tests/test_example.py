@@ -115,3 +115,17 @@ def test_oauth2_example_secrets_are_covered_by_the_recommended_allow_env() -> No
     # The token endpoints are hosts like the mail servers: the recipe in its comment allows them too.
     assert "--allow-host login.microsoftonline.com" in text
     assert "oauth2.googleapis.com" in text
+
+
+def test_readme_oauth2_section_shows_valid_credentials_and_the_trust_flags() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## OAuth2 (Microsoft 365, Google)\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"(?ms)^```yaml\n(.*?)^```$", section)
+    credentials = yaml.safe_load(block)["credentials"]
+    example = yaml.safe_load(OAUTH2_EXAMPLE.read_text(encoding="utf-8"))
+    (info,) = [entry for entry in example["imap"] if entry["id"] == "info"]
+    assert credentials == {**info["credentials"], "contact": credentials["contact"]}  # the example's login
+    for needed in ("--allow-host login.microsoftonline.com", "--allow-command PROGRAM", "MC307", "MC512",
+                   "(docs/oauth2.md)", "(accounts.oauth2.example.yaml)"):
+        assert needed in section, needed
+    assert "(#oauth2-microsoft-365-google)" in text  # the credentials table links the section
