@@ -191,7 +191,7 @@ def test_readme_safety_section_covers_the_threat_model() -> None:
 def test_readme_trust_table_matches_the_action() -> None:
     """The README's table pairs each option with the variable the action sets from the input of that name."""
     section = _readme_section("## Safety: running on a pull request")
-    row = r"(?m)^\| [^|]+ \| `--([a-z-]+)(?: PATTERN)?` \| `(MAILCFG_[A-Z_]+)(?:=1)?` \| [^|]+ \|$"
+    row = r"(?m)^\| [^|]+ \| `--([a-z-]+)(?: PATTERN| PROGRAM)?` \| `(MAILCFG_[A-Z_]+)(?:=1)?` \| [^|]+ \|$"
     rows = re.findall(row, section)
     expected = dict(TRUST_VARIABLES)
     expected["allow-any-host"] = "MAILCFG_ALLOW_ANY_HOST"
