@@ -103,6 +103,7 @@ def _load() -> dict[str, Rule]:
         mc404_test_recipient,
         mc405_several_smtp,
         mc406_provider_settings,
+        mc407_placeholder,
         mc501_dns,
         mc502_connect,
         mc503_tls,
@@ -167,6 +168,7 @@ def _load() -> dict[str, Rule]:
         mc404_test_recipient,
         mc405_several_smtp,
         mc406_provider_settings,
+        mc407_placeholder,
     ]
     rules = [_rule(module, None) for module in catalogue] + [_rule(module, module.check) for module in checked]
     return {rule.id: rule for rule in sorted(rules, key=lambda rule: rule.id)}
