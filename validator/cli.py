@@ -361,6 +361,83 @@ def folders_command(
     return result.exit_code()
 
 
+@cli.command(name="init")
+@click.argument("addresses", nargs=-1, metavar="ADDRESS...")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the file here (not to stdout).")
+@click.option("--force", is_flag=True, help="Overwrite the --output file if it exists.")
+@click.option(
+    "--online", is_flag=True, help="Look up domains the bundled data lacks: their autoconfig file, then their MX."
+)
+@click.option("--dns-server", metavar="HOST:PORT", help="--online: resolve every name through this DNS server (IP).")
+@click.option(
+    "--autoconfig-port", type=click.IntRange(1, 65535), metavar="PORT", help="--online: HTTPS port (default 443)."
+)
+@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), help="--online: also trust this CA (PEM).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=MAX_TIMEOUT),
+    callback=lambda _ctx, _param, value: None if value is None else _finite(value, "--timeout"),
+    metavar="SECONDS",
+    help="--online: deadline for the lookup of each domain (default 20).",
+)
+def init_command(
+    addresses: tuple[str, ...],
+    output: str | None,
+    force: bool,
+    online: bool,
+    dns_server: str | None,
+    autoconfig_port: int | None,
+    ca_file: str | None,
+    timeout: float | None,
+) -> int:
+    """Write a first account file for ADDRESS... from the settings their providers publish.
+
+    One smtp entry per provider, one imap account per address, passwords as MAILCFG_* variables, OAuth2 where
+    the provider refuses passwords; what cannot be known is a <CHANGE ME: ...> placeholder (MC407 until
+    replaced). --online looks up unknown domains as Thunderbird does (contacting only hosts derived from the
+    addresses; no credential is sent). Exit codes: 0 written, 2 usage error or no settings found.
+    """
+    import datetime
+
+    from validator import init
+
+    lookup = None
+    today = datetime.date.today()
+    if online:
+        from validator import autoconfig_lookup
+
+        if ca_file is not None:
+            _check_ca_file(ca_file)
+        settings = autoconfig_lookup.OnlineOptions(
+            dns_server=autoconfig_lookup.parse_dns_server(dns_server) if dns_server is not None else None,
+            port=autoconfig_port or 443,
+            ca_file=ca_file,
+            timeout=timeout or 20.0,
+        )
+
+        def lookup(address: init.Address) -> init.Settings:
+            return autoconfig_lookup.lookup(address, settings, today)
+
+    else:
+        options = {"--dns-server": dns_server, "--autoconfig-port": autoconfig_port, "--ca-file": ca_file}
+        given = [name for name, value in {**options, "--timeout": timeout}.items() if value is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: {'applies' if len(given) == 1 else 'apply'} only with --online")
+    text = init.build(addresses, online=lookup, today=today)
+    if output is None:
+        click.echo(text, nl=False)
+        return EXIT_OK
+    try:
+        with open(output, "w" if force else "x", encoding="utf-8") as stream:
+            stream.write(text)
+    except FileExistsError:
+        raise UsageError(f"--output {output} exists; pass --force to overwrite it") from None
+    except OSError as error:
+        raise PathError(f"--output {output}: {error.strerror or error}") from None
+    click.echo(f"mailcfg init: wrote {output}; `mailcfg check {output}` lists the placeholders left (MC407)", err=True)
+    return EXIT_OK
+
+
 def _check_ca_file(path: str) -> None:
     """One clear usage error before any connection, instead of one TLS failure per check."""
     import ssl
