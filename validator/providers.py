@@ -75,8 +75,10 @@ RETIREMENTS = (
     Retirement(
         "Microsoft 365",
         frozenset({"smtp"}),
-        frozenset({"smtp.office365.com", "smtp-mail.outlook.com"}),
-        (".mail.protection.outlook.com",),
+        # Client submission only: `*.mail.protection.outlook.com` receives mail (no AUTH), and the consumer
+        # hosts (smtp-mail.outlook.com, imap-mail.outlook.com) follow Outlook.com's own schedule, not this one.
+        frozenset({"smtp.office365.com"}),
+        (),
         datetime.date(2027, 1, 1),
         "the end of December 2026",
         "Exchange Online disables SMTP AUTH with a password (Basic authentication) by default for existing tenants",
@@ -85,7 +87,7 @@ RETIREMENTS = (
     Retirement(
         "Microsoft 365",
         frozenset({"imap"}),
-        frozenset({"outlook.office365.com", "outlook.office.com", "imap-mail.outlook.com"}),
+        frozenset({"outlook.office365.com", "outlook.office.com"}),
         (),
         datetime.date(2022, 10, 1),
         "October 2022",
