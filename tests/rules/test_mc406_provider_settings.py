@@ -25,6 +25,8 @@ IMAP_GMX = ("    host: imap.example.com\n", "    host: imap.gmx.net\n")
 IMAP_WEB_DE = ("    host: imap.example.com\n", "    host: imap.web.de\n")
 IMAP_MICROSOFT = ("    host: imap.example.com\n", "    host: outlook.office365.com\n")
 SMTP_MICROSOFT = ("    host: smtp.example.com\n", "    host: smtp.office365.com\n")
+# Google publishes 465 (implicit TLS) and 587 (STARTTLS); the snapshot has only 465, the overlay both.
+SMTP_GMAIL = ("    host: smtp.example.com\n", "    host: smtp.gmail.com\n")
 # VALID's smtp entry is the only `encryption: starttls`, its imap account the only `encryption: ssl`.
 SMTP_PORT_25 = ("    encryption: starttls\n", "    encryption: starttls\n    port: 25\n")
 IMAP_USERNAME = "      username: info@example.com\n"
@@ -93,6 +95,7 @@ FIRES = [
 PASSES = [
     pytest.param("MC406", edit(IMAP_GMX), {}, id="MC406-published-imap-993-ssl"),
     pytest.param("MC406", edit(SMTP_GMX), {}, id="MC406-published-smtp-587-starttls"),
+    pytest.param("MC406", edit(SMTP_GMAIL), {}, id="MC406-overlay-gmail-587-starttls"),
     pytest.param(
         "MC406",
         edit(IMAP_GMX, ("    encryption: ssl\n", "    encryption: starttls\n    port: 143\n")),
