@@ -72,9 +72,18 @@ CASES: dict[str, tuple[str, set[str], tuple[str, ...]]] = {
         {"MC002"},
         (CANARY,),
     ),
-    "yaml11-octal": (with_password("      password: 01234567"), {"MC003", "MC301"}, ("01234567", "342391")),
-    "yaml11-sexagesimal": (with_password("      password: 12:34:56"), {"MC003", "MC301"}, ("12:34:56", "45296")),
-    "yaml11-underscore": (with_password("      password: 9_876_543"), {"MC003", "MC301"}, ("9_876_543", "9876543")),
+    # Long numbers: a short one (45296) once turned up by chance inside a SARIF fingerprint's hex digits.
+    "yaml11-octal": (
+        with_password("      password: 0123456701234567"), {"MC003", "MC301"}, ("0123456701234567", "5744368105847")
+    ),
+    "yaml11-sexagesimal": (
+        with_password("      password: 9876543:21:09"), {"MC003", "MC301"}, ("9876543:21:09", "35555556069")
+    ),
+    "yaml11-underscore": (
+        with_password("      password: 98_765_432_109_876"),
+        {"MC003", "MC301"},
+        ("98_765_432_109_876", "98765432109876"),
+    ),
     "syntax-error-colon": (with_password(f"      password: {CANARY}: x"), {"MC001"}, (CANARY,)),
     "syntax-error-percent": (with_password(f"      password: %{CANARY}"), {"MC001"}, (CANARY,)),
     "syntax-error-escape": (with_password(f'      password: "{CANARY}\\q"'), {"MC001"}, (CANARY,)),

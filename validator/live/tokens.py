@@ -163,6 +163,8 @@ class Tokens:
             "timeout": self.options.timeout,
             "trust_env": False,  # no proxy, no .netrc credentials from the environment for a pull request's URL
             "follow_redirects": False,  # a redirect would carry the secret to a host nobody allowed
+            # ... and is an answer of its own, whatever the authlib release makes of a 3xx without a body.
+            "event_hooks": {"response": [_refuse_redirect]},
         }
         grant = oauth2.grant.replace("_", " ")
         try:
@@ -176,6 +178,12 @@ class Tokens:
             raise TokenError(
                 f"the token endpoint {host_of(url)} refused the {grant} grant: {code}{detail}",
                 _HINTS.get(code, "see the provider's error code reference"),
+            ) from None
+        except _Redirected as redirect:
+            raise TokenError(
+                f"the token endpoint {host_of(url)} redirected (HTTP {redirect.status}); a token request never"
+                " follows a redirect",
+                "name the final URL in `token_url`",
             ) from None
         except httpx.HTTPError as error:
             raise _http_failure(error, url) from None
@@ -241,6 +249,18 @@ class Tokens:
             return await client.fetch_token(url, grant_type="client_credentials")
 
 
+class _Redirected(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+async def _refuse_redirect(response: Any) -> None:
+    """httpx response hook: a redirect from a token endpoint stops the request (never followed, never parsed)."""
+    if response.is_redirect:
+        raise _Redirected(response.status_code)
+
+
 def _sender(check: Check) -> list[tuple[Login | None, str]]:
     target = check.round_trip
     return [(target.login, "smtp")] if target is not None else []
@@ -274,11 +294,6 @@ def _http_failure(error: Exception, url: str) -> TokenError:
 
     if isinstance(error, httpx.HTTPStatusError):
         status = error.response.status_code
-        if 300 <= status < 400:
-            return TokenError(
-                f"the token endpoint {host} redirected (HTTP {status}); a token request never follows a redirect",
-                "name the final URL in `token_url`",
-            )
         return TokenError(f"the token endpoint {host} answered HTTP {status} without an OAuth2 error code")
     if isinstance(error, httpx.TimeoutException):
         return TokenError(f"the token endpoint {host} did not answer in time", "--timeout waits longer")
