@@ -244,6 +244,7 @@ def test_wrong_client_secret_is_mc512_and_other_accounts_are_unaffected(
     [finding, *_] = [f for f in run.findings(rule="MC512") if f.get("account") == "bad"]
     assert "invalid_client" in finding["message"]
     assert "secret" in (finding.get("hint") or "")
+    assert (finding.get("hint") or "").endswith("; who can renew it: IT <it@example.test>")  # its `contact`
     assert run.live("good", "imap")["status"] == "ok"
     assert run.live("bad", "imap")["stage"] == "token"
     nowhere(run, *bad_env.values(), *good_env.values())
@@ -273,6 +274,8 @@ def test_a_token_the_server_rejects_is_mc507(oauth2_servers: OAuth2Servers, veri
     rejected = list(run.findings(rule="MC507"))
     assert {f["account"] for f in rejected} == {"alice", "out"}
     assert any("IMAP.AccessAsUser.All" in (f.get("hint") or "") for f in rejected)
+    # Both checks log in with alice's credentials (the smtp entry has none of its own): her `contact` is named.
+    assert all((f.get("hint") or "").endswith("; who can renew it: IT <it@example.test>") for f in rejected), rejected
     assert "STDERR-SECRET" not in run.text + run.stderr + json.dumps(run.report)
 
 

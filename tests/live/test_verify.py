@@ -297,6 +297,24 @@ def test_wrong_imap_password_is_one_login_attempt(fresh_mail_servers: MailServer
     assert run.live("outgoing", "smtp")["status"] == "ok"
 
 
+def test_a_rejected_login_names_who_can_enter_the_password(fresh_mail_servers: MailServers, verify: Verify) -> None:
+    """MC507's hint ends with the credentials' `contact`; an smtp entry without credentials of its own logs in with
+    the imap account's, so its rejected login names that account's contact."""
+    servers = fresh_mail_servers
+    smtp = servers.smtp_entry(username=None)
+    imap = servers.imap_entry(ANNA, password="Wrong-Password-4")
+    imap["credentials"]["contact"] = "IT desk <it@example.com>"
+    run = verify(smtp=[smtp], imap=[imap])
+    assert run.code == 3, run.explain()
+    findings = run.findings("MC507")
+    assert {finding["account"] for finding in findings} == {"outgoing", "anna"}, findings
+    for finding in findings:
+        assert finding["pointer"] == "/imap/0/credentials", finding
+        assert finding["hint"].endswith("and the username; who can enter it: IT desk <it@example.com>"), finding
+    assert "hint: check the password in $MAILCFG_TEST_IMAP_ANNA_PASSWORD and the username; who can enter it: IT desk" \
+        in run.text, run.text
+
+
 def test_utf8_password_logs_in(fresh_mail_servers: MailServers, verify: Verify) -> None:
     servers = fresh_mail_servers
     assert not servers.passwords[UMLAUT].isascii()

@@ -56,7 +56,7 @@ def test_mc305_for_every_credentials_without_contact(check: Check) -> None:
 def test_mc305_oauth2_credentials_without_contact(check: Check) -> None:
     [finding] = only(check(without_imap_contact(with_oauth2(*GOOGLE_SERVICE_ACCOUNT))), "MC305")
     assert finding.message == "nobody is named who can renew the OAuth2 login of 'info'"
-    assert finding.hint == "add `contact:` to the credentials"
+    assert finding.hint == "add `contact:` to the credentials; `mailcfg secrets` lists who can enter each secret"
     assert (finding.line, finding.column, finding.pointer) == (20, 5, "/imap/0/credentials")
 
 

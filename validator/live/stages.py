@@ -14,6 +14,7 @@ import socket
 from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
+from validator.contacts import with_contact
 from validator.live import tls
 from validator.live.plan import Check, Login
 from validator.live.probe import Probe, refuse_unsendable
@@ -98,10 +99,11 @@ def password(probe: Probe, login: Login, env: Mapping[str, str]) -> str:
 
 
 def rejected(probe: Probe, login: Login, reply: str) -> NoReturn:
-    """The server refused the username and password; ``reply`` is its answer, ready to print."""
+    """The server refused the username and password; ``reply`` is its answer, ready to print. The hint names who
+    can enter the password (the credentials' `contact`)."""
     probe.fail(
         f"authentication as {probe.username(login.username)} rejected ({reply})",
-        f"check the password in ${login.env} and the username",
+        with_contact(f"check the password in ${login.env} and the username", login.entry.model.credentials),
         login_entry=True,
     )
 
@@ -134,7 +136,8 @@ def mechanism(probe: Probe, login: Login, offered: set[str]) -> str:
 
 
 def token_rejected(probe: Probe, login: Login, reply: str, protocol: str) -> NoReturn:
-    """The server refused the access token (MC507), with the usual causes at the large providers."""
+    """The server refused the access token (MC507), with the usual causes at the large providers and who can renew
+    the login (the credentials' `contact`)."""
     assert login.oauth2 is not None
     if protocol == "smtp":
         causes = (
@@ -148,6 +151,6 @@ def token_rejected(probe: Probe, login: Login, reply: str, protocol: str) -> NoR
         )
     probe.fail(
         f"the server refused the OAuth2 token for {probe.username(login.username)} ({reply})",
-        causes,
+        with_contact(causes, login.entry.model.credentials, "renew"),
         login_entry=True,
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from validator import providers
+from validator.contacts import with_contact
 from validator.live import tls
 from validator.live.plan import Check, Login
 from validator.live.probe import Probe
@@ -110,7 +111,9 @@ class Tokens:
         try:
             token = await asyncio.shield(future)  # a check cut by its deadline leaves the request to the others
         except TokenError as error:
-            probe.fail(error.message, error.hint, rule="MC512", login_entry=True)
+            # The hint names who can renew the login: the contact of the credentials the token is for.
+            hint = with_contact(error.hint, login.entry.model.credentials, "renew")
+            probe.fail(error.message, hint, rule="MC512", login_entry=True)
         probe.learn([(login.username, token.value)])
         lifetime = f", valid {token.expires_in:.0f} s" if token.expires_in else ""
         probe.ok(f"{token.source}{lifetime}")

@@ -3,6 +3,8 @@
 Passwords are never written down or mailed around; what matters when one is needed is *who* can enter
 it. `contact` names that person or desk, so the next admin knows whom to ask. An `oauth2` login needs the
 same: someone renews a client secret before it expires, or consents again when a refresh token is revoked.
+`mailcfg secrets` lists every secret of the set with its contact (the hand-off sheet), and the hints of a
+missing secret (MC306), a rejected login (MC507) and a failed token request (MC512) name it.
 
 Fails:
 
@@ -43,5 +45,5 @@ def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
                 f"nobody is named who can {what} of '{entry.id}'",
                 "credentials",
                 key=True,
-                hint="add `contact:` to the credentials",
+                hint="add `contact:` to the credentials; `mailcfg secrets` lists who can enter each secret",
             )

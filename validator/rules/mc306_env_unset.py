@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from validator.contacts import with_contact
 from validator.credentials import SECRET_LABELS, secret_path
 from validator.finding import Finding, Severity
 
@@ -48,7 +49,7 @@ def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
                     f"environment variable {name} is not set ({SECRET_LABELS[key]} of '{entry.id}')",
                     *secret_path(key),
                     "env",
-                    hint=_hint(context.env_file),
+                    hint=with_contact(_hint(context.env_file), credentials),
                 )
 
 
