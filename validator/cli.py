@@ -361,6 +361,69 @@ def folders_command(
     return result.exit_code()
 
 
+@cli.command(name="secrets")
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the sheet to FILE.")
+@click.option(
+    "--require-env", is_flag=True, default=None, help="Exit 1 unless every variable is set (and allowed) here."
+)
+@click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win.")
+@click.option(
+    "--allow-env",
+    "allow_env",
+    multiple=True,
+    metavar="PATTERN",
+    help="Look up only variables matching this glob, as verify reads them (repeatable; also MAILCFG_ALLOW_ENV).",
+)
+@click.option(
+    "--allow-command",
+    "allow_commands",
+    multiple=True,
+    metavar="PROGRAM",
+    help="Programs verify may run, for the sheet's column (never run here; also MAILCFG_ALLOW_COMMAND).",
+)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
+@click.option("--no-config", is_flag=True, help="Use no configuration file.")
+def secrets_command(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    require_env: bool | None,
+    env_file: str | None,
+    allow_env: tuple[str, ...],
+    allow_commands: tuple[str, ...],
+    config_file: str | None,
+    no_config: bool,
+) -> int:
+    """The hand-off sheet: every secret the accounts need, who uses it, its contact, whether it is set here.
+
+    No secret is read: for a variable, only whether it is set (and only if --allow-env allows it); files,
+    credentials and commands are not checked. Static checks run first. Exit codes: 0 sheet written, 1 static
+    errors (shown on stderr, no sheet) or, with --require-env, a variable not set or not allowed here,
+    2 usage error.
+    """
+    from validator import handoff, trust
+    from validator.reporters import ReportOptions, render, secrets_sheet
+
+    trusted = trust.from_settings(env=allow_env, commands=allow_commands, environ=os.environ)
+    options = _check_options(paths, (), (), require_env, env_file, config_file, no_config, None, None)
+    result, sheet = handoff.run(options, trusted)
+    if sheet is None:
+        click.echo(render("text", result, ReportOptions()), nl=False, err=True)
+        click.echo("mailcfg secrets: no sheet: the set has static errors (shown above)", err=True)
+        return EXIT_FINDINGS
+    renderer = {
+        "text": secrets_sheet.render_text,
+        "json": secrets_sheet.render_json,
+        "markdown": secrets_sheet.render_markdown,
+    }[fmt]
+    _emit(renderer(sheet), output)
+    return EXIT_FINDINGS if options.require_env and sheet.unavailable else EXIT_OK
+
+
 @cli.command(name="init")
 @click.argument("addresses", nargs=-1, metavar="ADDRESS...")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the file here (not to stdout).")
