@@ -40,6 +40,7 @@ SPEC_SEVERITY = {
     "MC305": "info",
     "MC306": "error",
     "MC307": "warning",
+    "MC308": "warning",
     "MC401": "error",
     "MC402": "info",
     "MC403": "warning",

@@ -871,3 +871,13 @@ def test_readme_text_example_is_real_output(cli: Cli) -> None:
     _, out, _ = cli("diff", str(OLD), str(NEW))
     blocks = _code_blocks(_section("## Reviewing changes: mailcfg diff"))
     assert any(block.endswith(out) and block.startswith("$ mailcfg diff") for block in blocks)
+
+
+def test_secret_references_of_every_source_are_shown_as_written() -> None:
+    from validator.diff import _show
+
+    assert _show({"env": "MAILCFG_X"}) == "env MAILCFG_X"
+    assert _show({"file": "/run/secrets/x"}) == "file /run/secrets/x"
+    assert _show({"credential": "info_pw"}) == "credential info_pw"
+    assert _show({"command": ["op", "read", "op://Mail/x"]}) == "command op read op://Mail/x"
+    assert _show({"env": "A", "file": "b"}) == '{"env": "A", "file": "b"}'

@@ -106,8 +106,11 @@ def _exit_table(heading: str) -> dict[int, str]:
 
 def _live_failed_code() -> int:
     """What ``verify`` exits with when only a live check failed (decided by the engine, not a cli constant)."""
+    from validator.live.result import FAILED, LiveResult
+
     failed = Finding("MC502", Severity.ERROR, "connection refused", Location("accounts.yaml", 3, 11, "/smtp/0/host"))
-    return Result(files=(), findings=(failed,), accounts=1).exit_code()
+    check = LiveResult("outgoing", "smtp", "smtp.example.com", 587, FAILED, "connect", "connection refused", 0.1)
+    return Result(files=(), findings=(failed,), accounts=1, live=(check,)).exit_code()
 
 
 def test_exit_code_table_matches_the_cli_constants() -> None:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import M365_APP_ONLY, VALID, Cli, in_account, with_credentials, with_host, with_oauth2
+from builders import M365_APP_ONLY, VALID, Cli, imap_entry, in_account, with_credentials, with_host, with_oauth2
 
 from validator.reporters import FORMATS
 
@@ -62,6 +62,15 @@ CASES: dict[str, tuple[str, set[str], tuple[str, ...]]] = {
     "env-invalid-name": (with_password(f"      password: {{env: {CANARY}}}"), {"MC104"}, (CANARY,)),
     "env-list": (with_password(f"      password: {{env: [{CANARY}]}}"), {"MC103"}, (CANARY,)),
     "env-extra-key": (with_password(f"      password: {{env: SMTP_PASSWORD, value: {CANARY}}}"), {"MC102"}, (CANARY,)),
+    # A command's arguments may hold anything: masked like a secret, never echoed (a file path is shown).
+    "command-and-env": (
+        with_password(f"      password: {{env: SMTP_PASSWORD, command: [op, {CANARY}]}}"), {"MC104"}, (CANARY,)
+    ),
+    "command-not-a-list": (with_password(f"      password: {{command: {CANARY}}}"), {"MC103"}, (CANARY,)),
+    "file-a-list": (with_password(f"      password: {{file: [{CANARY}]}}"), {"MC103"}, (CANARY,)),
+    "file-extra-key": (
+        with_password(f"      password: {{file: /run/secrets/x, value: {CANARY}}}"), {"MC102"}, (CANARY,)
+    ),
     "duplicate-key-plain-last": (
         with_password(f"      password: {{env: SMTP_PASSWORD}}\n      password: {CANARY}"),
         {"MC002", "MC301"},
@@ -382,3 +391,56 @@ def test_canary_never_printed_by_a_subprocess(
     _assert_clean(secrets, stdout=run.stdout, stderr=run.stderr, output_file=written)
     if fmt in ("json", "text"):
         assert {"MC001", "MC002", "MC003", "MC004", "MC301"} <= _rules(fmt, report_text)
+
+
+FILE_CANARY = "CANARY-file-3e91a0-v4lu3"
+CREDENTIAL_CANARY = "CANARY-credential-8b20f4-v4lu3"
+COMMAND_CANARY = "CANARY-command-61c0d2-v4lu3"
+
+
+def test_secret_files_credentials_and_commands_never_printed(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check` reads no secret file or credential and runs no command: their contents never show, in any format,
+    whatever the findings about them (MC308 open to others, MC306 missing, MC511 outside --allow-secret-dir)."""
+    secrets, credentials, outside = tmp_path / "secrets", tmp_path / "creds", tmp_path / "outside"
+    for folder, name, value in (
+        (secrets, "info", FILE_CANARY),
+        (credentials, "mailer", CREDENTIAL_CANARY),
+        (outside, "anna", FILE_CANARY + "-outside"),
+    ):
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(value + "\n", encoding="utf-8")
+        (folder / name).chmod(0o644)
+    marker = tmp_path / "ran"
+    program = tmp_path / "print-secret"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\necho {COMMAND_CANARY}\necho {COMMAND_CANARY} >&2\n")
+    program.chmod(0o755)
+    source = (
+        VALID.replace("{env: SMTP_PASSWORD}", "{credential: mailer}").replace(
+            "{env: IMAP_INFO_PASSWORD}", "{file: secrets/info}"
+        )
+        + imap_entry().replace("{env: IMAP_ANNA_PASSWORD}", "{file: outside/anna}")
+        + imap_entry(id="ben", address="ben@example.com").replace(
+            "{env: IMAP_ANNA_PASSWORD}", f"{{command: [{program}, {COMMAND_CANARY}-argument]}}"
+        )
+        + imap_entry(id="cleo", address="cleo@example.com").replace(
+            "{env: IMAP_ANNA_PASSWORD}", "{file: secrets/missing}"
+        )
+    )
+    config = tmp_path / "accounts.yaml"
+    config.write_text(source, encoding="utf-8")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    secrets_seen = (FILE_CANARY, CREDENTIAL_CANARY, COMMAND_CANARY)
+    required = ("--require-secrets", "--allow-secret-dir", str(secrets), "--strict")
+    for fmt in FORMATS:
+        for flags in [(), required]:
+            code, out, err = cli("check", "--format", fmt, *flags, str(config))
+            assert code == (1 if flags else 0), (fmt, out, err)
+            _assert_clean(secrets_seen, stdout=out, stderr=err)
+            if fmt in ("json", "text") and flags:
+                assert {"MC306", "MC308", "MC511"} <= _rules(fmt, out), out
+    _assert_clean(secrets_seen, step_summary=(tmp_path / "summary.md").read_text(encoding="utf-8"))
+    assert not marker.exists()

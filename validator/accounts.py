@@ -19,6 +19,7 @@ from validator.formats import email_problem, host_problem
 from validator.loader import SECTIONS, Document
 from validator.model import ENTRY_MODELS, Credentials, Imap, Smtp, User
 from validator.sanitize import has_control, one_line
+from validator.secrets import Places
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -113,6 +114,10 @@ class Context:
     env_file: str | None = None
     # The day of the run, taken once: MC307 words a provider's date as "from …" before it and "since …" after.
     today: datetime.date = field(default_factory=datetime.date.today)
+    # Where `{file:}` and `{credential:}` secrets may be read from (--allow-secret-dir, $CREDENTIALS_DIRECTORY).
+    places: Places = field(default_factory=Places)
+    # A live run (verify, folders): a secret its trust settings refuse is the trust screen's MC511, per check.
+    live: bool = False
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,19 @@ _COMMON = (
     click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids or prefixes (MC2,MC301)."),
     click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids or prefixes."),
     click.option(
-        "--require-env", is_flag=True, default=None, help="Every referenced environment variable must be set."
+        "--require-env",
+        "--require-secrets",
+        "require_env",
+        is_flag=True,
+        default=None,
+        help="Every referenced secret must be there: variables set, files and credentials readable (MC306).",
+    ),
+    click.option(
+        "--allow-secret-dir",
+        "allow_secret_dirs",
+        multiple=True,
+        metavar="DIR",
+        help="`{file:}` secrets may be read only inside these directories (repeatable; also MAILCFG_ALLOW_SECRET_DIR).",
     ),
     click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win."),
     click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file."),
@@ -218,6 +230,7 @@ def verify(
         recipients=allow_recipients,
         insecure=allow_insecure,
         commands=allow_commands,
+        secret_dirs=common["allow_secret_dirs"],
         environ=os.environ,
     )
     if trusted.env is None and os.environ.get("CI"):
@@ -299,6 +312,13 @@ def verify(
     help="An oauth2 `command` may run this program (exact first element; repeatable; also MAILCFG_ALLOW_COMMAND).",
 )
 @click.option(
+    "--allow-secret-dir",
+    "allow_secret_dirs",
+    multiple=True,
+    metavar="DIR",
+    help="`{file:}` secrets may be read only inside these directories (repeatable; also MAILCFG_ALLOW_SECRET_DIR).",
+)
+@click.option(
     "--max-checks",
     type=click.IntRange(min=1),
     default=DEFAULT_MAX_CHECKS,
@@ -320,6 +340,7 @@ def folders_command(
     allow_env: tuple[str, ...],
     allow_insecure: tuple[str, ...],
     allow_commands: tuple[str, ...],
+    allow_secret_dirs: tuple[str, ...],
     max_checks: int,
     env_file: str | None,
     config_file: str | None,
@@ -344,11 +365,14 @@ def folders_command(
         recipients=(),
         insecure=allow_insecure,
         commands=allow_commands,
+        secret_dirs=allow_secret_dirs,
         environ=os.environ,
     )
     if trusted.env is None and os.environ.get("CI"):
         click.echo("mailcfg: warning: CI is set but --allow-env is not; pass --allow-env 'MAILCFG_*'", err=True)
-    options = _check_options(paths, (), (), None, env_file, config_file, no_config, None, None)
+    options = _check_options(
+        paths, (), (), None, env_file, config_file, no_config, None, None, allow_secret_dirs=allow_secret_dirs
+    )
     live = VerifyOptions(timeout=timeout, only=only, ca_file=ca_file, trust=trusted, max_checks=max_checks)
     result, listings = engine.folders(options, live)
     if fmt == "json":
@@ -527,8 +551,9 @@ def _check_options(
     no_config: bool,
     max_file_size: int | None,
     max_list_items: int | None,
+    allow_secret_dirs: tuple[str, ...] = (),
 ) -> CheckOptions:
-    from validator import engine
+    from validator import engine, secrets
     from validator.loader import DEFAULT_MAX_LIST_ITEMS, Limits, MiB
 
     config = _config(config_file, no_config)
@@ -547,6 +572,10 @@ def _check_options(
             max_list_items=max_list_items or DEFAULT_MAX_LIST_ITEMS,
         ),
         config=config,
+        # Trust settings: only the command line and the process environment, never the env file or the config file.
+        places=secrets.Places(
+            secrets.allowed_dirs(allow_secret_dirs, os.environ), os.environ.get(secrets.CREDENTIALS_DIRECTORY) or None
+        ),
     )
 
 

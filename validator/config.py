@@ -22,7 +22,19 @@ from validator.sanitize import one_line
 from validator.suggest import did_you_mean
 
 YAML_NAMES = (".mailcfg.yaml", ".mailcfg.yml")
-KEYS = ("paths", "select", "ignore", "severity", "per-path-ignores", "strict", "require-env", "max-file-size")
+KEYS = (
+    "paths",
+    "select",
+    "ignore",
+    "severity",
+    "per-path-ignores",
+    "strict",
+    "require-env",
+    "require-secrets",
+    "max-file-size",
+)
+# Keys that are another name of a setting: `require-secrets` says what `require-env` checks today.
+_ALIASES = {"require-secrets": "require-env"}
 _MAILCFG_TABLE = re.compile(r"(?m)^\s*\[\s*tool\s*\.\s*[\"']?mailcfg\b")
 _LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "off": None}
 
@@ -187,7 +199,7 @@ def _build(data: Any, path: Path, name: str, at: _Located, problems: list[Findin
             continue
         converted = list(_convert(str(key), value, at, problems))
         if converted:
-            values[key.replace("-", "_")] = converted[0]
+            values[_ALIASES.get(str(key), str(key)).replace("-", "_")] = converted[0]
     return Config(source=name, root=path.parent, findings=tuple(problems), **values)
 
 
@@ -195,7 +207,7 @@ def _convert(key: str, value: Any, at: _Located, problems: list[Finding]) -> Ite
     def bad(message: str, *sub: object, on_key: bool = False) -> None:
         problems.append(finding("MC006", f"configuration file: {message}", at.at(key, *sub, key=on_key)))
 
-    if key in ("strict", "require-env"):
+    if key in ("strict", "require-env", "require-secrets"):
         if isinstance(value, bool):
             yield value
         else:

@@ -1,7 +1,8 @@
 """``mailcfg diff``: what a change does to the mail setup, compared by id after defaults are applied.
 
 Both sides are canonical documents (``export.canonical``), so order, formatting and defaults written out
-or left implicit make no difference. Secret references are compared and shown by variable name only.
+or left implicit make no difference. Secret references are compared and shown as written (a variable's
+name, a path, a credential, a command), never a value.
 """
 
 from __future__ import annotations
@@ -285,8 +286,10 @@ def _endpoint(smtp: dict[str, Any] | None) -> str:
 def _show(value: Any) -> str:
     if value is None:
         return "(unset)"
-    if isinstance(value, dict) and set(value) == {"env"}:
-        return f"env {value['env']}"
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("env", "file", "credential", "command"):
+        # A secret reference as written (a command like the oauth2 token command, its words joined).
+        source, written = next(iter(value.items()))
+        return f"{source} {' '.join(map(str, written)) if isinstance(written, list) else written}"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, dict):

@@ -4,7 +4,7 @@ no exit."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -16,6 +16,7 @@ from validator.live.result import VerifyOptions
 from validator.loader import Limits, SourceFile, discover, load_file
 from validator.outcome import Result, order_key
 from validator.registry import RULES, is_selector
+from validator.secrets import Places
 
 if TYPE_CHECKING:
     from validator.accounts import AccountSet
@@ -45,6 +46,10 @@ class CheckOptions:
     env_allowed: Callable[[str], bool] | None = None
     # `--env-file` as given (its variables are already in `env`): only for MC306's hint.
     env_file: str | None = None
+    # Where `{file:}` and `{credential:}` secrets may be read from; checked with `require_env` (nothing is opened).
+    places: Places = field(default_factory=Places)
+    # Set by live_run: a secret the trust settings refuse is then the trust screen's MC511, per check.
+    live: bool = False
 
 
 def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:
@@ -102,7 +107,7 @@ def live_run(
     allowed = trust.env_allowed if trust.env is not None else None
     if allowed is not None:  # a variable outside --allow-env is never read, not even to test that it is set
         options = replace(options, env={name: value for name, value in options.env.items() if allowed(name)})
-    options = replace(options, require_env=True, env_allowed=allowed)
+    options = replace(options, require_env=True, env_allowed=allowed, places=trust.places, live=True)
     files, findings, accounts = _static(options)
     static = _finish(options, files, findings, accounts)
     # `--select MC5` narrows the report, not the safety gate: a static error that is merely not selected,
@@ -180,12 +185,37 @@ def _static(
     accounts = build(checked, all(source.complete for source in files))
     findings.extend(accounts.problems)
     context = Context(
-        env=options.env, require_env=options.require_env, env_allowed=options.env_allowed, env_file=options.env_file
+        env=options.env,
+        require_env=options.require_env,
+        env_allowed=options.env_allowed,
+        env_file=options.env_file,
+        places=options.places,
+        live=options.live,
     )
     for rule in RULES.values():
         if rule.check is not None:
             findings.extend(rule.check(accounts, context))
+    if options.require_env and not options.live:
+        findings.extend(_refused_secrets(accounts, options.places))
     return files, findings, accounts
+
+
+def _refused_secrets(accounts: AccountSet, places: Places) -> Iterator[Finding]:
+    """MC511 for each `{file:}` or `{credential:}` secret ``check --require-env`` may not look at: outside every
+    --allow-secret-dir, or led out of its directory by a symlink. Located at the reference; never opened. (A live
+    run refuses such a secret in its trust screen instead, for the checks that need it.)"""
+    from validator import secrets
+    from validator.credentials import SECRET_LABELS, secret_path
+
+    for entry, credentials in accounts.credentials():
+        for key, secret in credentials.secrets:
+            ref = secrets.of(entry, secret)
+            if ref.source not in ("file", "credential"):
+                continue
+            found = secrets.locate(ref, places)
+            if isinstance(found, secrets.Problem) and found.rule == "MC511":
+                message = f"{found.message} ({SECRET_LABELS[key]} of '{entry.id}')"
+                yield entry.report("MC511", Severity.ERROR, message, *secret_path(key), ref.source, hint=found.hint)
 
 
 def _finish(

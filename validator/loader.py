@@ -471,6 +471,9 @@ def _guarded(path: tuple[object, ...]) -> tuple[frozenset[str] | None, frozenset
     if path[-2:] == ("credentials", "oauth2"):
         return OAUTH2_KEYS, _PLAIN_IN_OAUTH2
     return None, frozenset()
+# The sources of a secret reference that say where the secret is (a path, a systemd credential's name): their
+# values are shown, like an `env` variable's name. A `command`'s arguments may hold anything and stay masked.
+_WHERE_KEYS = frozenset({"file", "credential"})
 # Keys the format does not know that hold a secret when written flat in an account entry (`pass: …`,
 # `pin: 1234`), compared in lower case. None is a key the format knows.
 FLAT_SECRET_KEYS = frozenset(
@@ -497,12 +500,13 @@ _UNREAD_SECRET = re.compile(
 )
 _UNREAD_USERINFO = re.compile(r"""[A-Za-z][A-Za-z0-9+.-]*://([^\s'"]+)@|(?<![^\s'"{\[,])([^\s'"@:/{\[,]+:[^\s'"]*)@""")
 # The reports' own defence in depth, for lines the loader never turned into values (a syntax error on a
-# password line): whatever follows a secret key is a secret unless it is an `{env: NAME}` reference. The text
+# password line): whatever follows a secret key is a secret unless it is an `{env: NAME}` reference (or a
+# `{file: PATH}` or `{credential: NAME}`, which say where the secret is, as the messages about them do). The text
 # report masks it; SARIF does not measure it (a region's end would tell the secret's length). It runs on every
 # line a report shows, parsed or not, so it keeps to SENSITIVE_KEYS themselves; _UNREAD_SECRET, for the line
 # parsing stopped at, takes the wider words too.
 SECRET_VALUE = re.compile(
-    r"""((?:^|[\s{,])["']?(?:""" + _SENSITIVE + r""")["']?\s*:[ \t]*)(?!\{\s*env\s*:)(\S.*)""",
+    r"""((?:^|[\s{,])["']?(?:""" + _SENSITIVE + r""")["']?\s*:[ \t]*)(?!\{\s*(?:env|file|credential)\s*:)(\S.*)""",
     re.IGNORECASE,
 )
 
@@ -592,11 +596,16 @@ class _Frame:
             or (self.account and isinstance(key, str) and key.lower() in FLAT_SECRET_KEYS)
         )
 
+    def names_source(self, key: Any) -> bool:
+        """Whether ``key`` is a `file` or `credential` of a secret reference (`password: {file: PATH}`): its value
+        says where the secret is, as a variable's name does, and is shown."""
+        return key in _WHERE_KEYS and bool(self.path) and secret_key(self.path[-1])
+
     def hides_key(self, key: Any) -> bool:
         """Whether ``key`` itself may be a secret: any key of a password mapping but `env`, an unknown key
         of `credentials` (a password pasted as a key), a key holding `password:secret`."""
         if self.sensitive:
-            return not (isinstance(key, str) and key.lower() == "env")
+            return not (isinstance(key, str) and (key.lower() == "env" or self.names_source(key)))
         if self.known is not None and key not in self.known:
             return True
         return isinstance(key, str) and ":" in key and NO_SPACE_SECRET.search(key) is not None
@@ -855,16 +864,16 @@ class _Parser:
 
     def _mask_value(self, frame: _Frame, event: Any, value: Any, sensitive: bool) -> None:
         """Record the secret parts of a scalar value: all of it under a secret key (but a variable name
-        under `env`), a `login: user:password` of an entry, the `user:password@` of a URL anywhere."""
+        under `env`, and the path or credential name of a `file` or `credential` reference), a `login:
+        user:password` of an entry, the `user:password@` of a URL anywhere."""
         start, end = event.start_mark, event.end_mark
         masks = self.source.masks
         if sensitive:
             if not (
                 frame.is_map
                 and isinstance(frame.key, str)
-                and frame.key.lower() == "env"
                 and isinstance(value, str)
-                and ENV_NAME.match(value)
+                and ((frame.key.lower() == "env" and ENV_NAME.match(value)) or frame.names_source(frame.key))
             ):
                 masks.append((start.line, start.column, end.line, end.column))
         elif type(value) is str:

@@ -53,14 +53,55 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Secret(_Strict):
-    """A secret named by environment variable; its value never lives in the YAML."""
+# A systemd credential is a file name in $CREDENTIALS_DIRECTORY: no `/`, not `.` or `..` (nor any name of dots only).
+CREDENTIAL_PATTERN = rf"^[^/{CONTROL_CHARACTERS}]*[^./{CONTROL_CHARACTERS}][^/{CONTROL_CHARACTERS}]*$"
+# Where a secret's value may come from: exactly one of these keys (validator/secrets.py reads each).
+SECRET_SOURCES = ("env", "file", "credential", "command")
 
-    env: str = Field(
+
+class Secret(_Strict):
+    """Where a secret's value comes from (exactly one source); the value itself never lives in the YAML."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": [key]} for key in SECRET_SOURCES]})
+
+    env: str | None = Field(
+        None,
         pattern=ENV_PATTERN,
         description="Name of the environment variable that holds the secret.",
         examples=["SMTP_PASSWORD"],
     )
+    file: NonEmptyText | None = Field(
+        None,
+        description="A file that holds the secret (one trailing newline is dropped); relative to the YAML file's "
+        "folder, `~` expanded. Read only inside a directory the run allows: `--allow-secret-dir`.",
+        examples=["/run/secrets/smtp_password"],
+    )
+    credential: str | None = Field(
+        None,
+        pattern=CREDENTIAL_PATTERN,
+        description="A systemd credential: the file of this name in `$CREDENTIALS_DIRECTORY` "
+        "(`LoadCredential=`, `SetCredentialEncrypted=`).",
+        examples=["smtp_password"],
+    )
+    command: list[NonEmptyText] | None = Field(
+        None,
+        min_length=1,
+        description="A program and its arguments that print the secret (run without a shell, and only when the "
+        "run allows the program: `--allow-command`; one trailing newline is dropped).",
+        examples=[["op", "read", "op://Mail/smtp/password"]],
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Secret:
+        # The schema's `oneOf`, for the fast path (accounts.prevalidate).
+        if sum(getattr(self, key) is not None for key in SECRET_SOURCES) != 1:
+            raise ValueError("exactly one of env, file, credential and command")
+        return self
+
+    @property
+    def source(self) -> str:
+        """Which source the secret comes from: `env`, `file`, `credential` or `command`."""
+        return next(key for key in SECRET_SOURCES if getattr(self, key) is not None)
 
 
 Provider = Literal["generic", "microsoft", "google"]
@@ -101,13 +142,15 @@ class OAuth2(_Strict):
         None, description="The application (client) id.", examples=["00000000-0000-0000-0000-000000000000"]
     )
     client_secret: Secret | None = Field(
-        None, description="The client secret of a confidential client, as `{env: NAME}`."
+        None, description="The client secret of a confidential client: a secret reference (`{env: NAME}`, …)."
     )
     refresh_token: Secret | None = Field(
-        None, description="A refresh token, as `{env: NAME}`: the refresh-token grant."
+        None, description="A refresh token, a secret reference (`{env: NAME}`, …): the refresh-token grant."
     )
     service_account: Secret | None = Field(
-        None, description="A Google service account's JSON key, as `{env: NAME}`: the JWT bearer grant."
+        None,
+        description="A Google service account's JSON key, a secret reference (`{env: NAME}`, …): the JWT bearer "
+        "grant.",
     )
     subject: Email | None = Field(
         None,
@@ -228,7 +271,8 @@ class Credentials(_Strict):
     )
     password: Secret | None = Field(
         None,
-        description="The password, as `{env: NAME}`; never a plain string. Exactly one of `password` and `oauth2`.",
+        description="The password, as a secret reference: `{env: NAME}`, `{file: PATH}`, `{credential: NAME}` or "
+        "`{command: [PROGRAM, ARG...]}`; never a plain string. Exactly one of `password` and `oauth2`.",
         examples=[{"env": "SMTP_PASSWORD"}],
     )
     app_password: bool = Field(

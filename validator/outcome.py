@@ -72,9 +72,10 @@ class Result:
         )
 
     def exit_code(self, strict: bool = False) -> int:
-        """1 for failing static findings, 3 when only live checks failed, else 0."""
+        """1 for failing static findings, 3 when only live checks failed, else 0. A run without live checks
+        (`check`, whose `--require-env` refuses a secret file outside --allow-secret-dir as MC511) fails with 1."""
         failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
         failed = [item for item in self.findings if item.severity in failing]
-        if any(not item.rule.startswith(LIVE_PREFIX) for item in failed):
+        if any(not item.rule.startswith(LIVE_PREFIX) for item in failed) or (failed and not self.live):
             return 1
         return 3 if failed else 0

@@ -225,6 +225,8 @@ def _findings(
     """
     failure = _Failure(document, error, path, seen)
     kind = error.validator
+    if kind == "oneOf" and path and path[-1] in SECRET_FIELDS:
+        return _on_source(failure)
     if kind is None or not _COMBINATION_KEYWORDS.isdisjoint(error.relative_schema_path):
         return _on_combination(failure)
     if kind not in ("required", "additionalProperties"):
@@ -288,32 +290,6 @@ def _on_required(failure: _Failure) -> list[Finding]:
                     hint="add `version: 1` at the top",
                 )
             )
-        elif path and secret_key(path[-1]) and name == "env":
-            if any(_is_env(key) for key in instance):
-                continue  # `{ENV: X}`: the wrongly written key says it (MC102)
-            if path[-1] == "service_account" and instance:
-                # A service-account key is a JSON object, and JSON is YAML: pasted in, it is a mapping of its
-                # fields (private_key among them), the plaintext secret itself.
-                out.append(
-                    finding(
-                        "MC301",
-                        f"plaintext service-account key in the credentials of {_entry(document.data, path)}",
-                        document.location(path),
-                        hint="delete it (and replace the key: it stays in the history); name an environment "
-                        "variable instead: `service_account: {env: SOME_VARIABLE}`",
-                        account=failure.account,
-                    )
-                )
-                continue
-            out.append(
-                finding(
-                    "MC101",
-                    f"`{path[-1]}` of {_entry(document.data, path)} must be {{env: NAME}}: it has no `env`",
-                    document.location(path),
-                    hint=f"write `{path[-1]}: {{env: SOME_VARIABLE}}`",
-                    account=failure.account,
-                )
-            )
         else:
             word = next((w for w in map(_no_space, [*instance, *instance.values()]) if w), None)
             out.append(
@@ -326,6 +302,62 @@ def _on_required(failure: _Failure) -> list[Finding]:
                 )
             )
     return out
+
+
+# Each source of a secret as it is written, for messages and hints (validator.model.SECRET_SOURCES).
+_SOURCE_FORMS = {
+    "env": "{env: NAME}",
+    "file": "{file: PATH}",
+    "credential": "{credential: NAME}",
+    "command": "{command: [PROGRAM, ARG...]}",
+}
+_SOURCES_HINT = "one of `{env: NAME}`, `{file: PATH}`, `{credential: NAME}` or `{command: [PROGRAM, ARG...]}`"
+
+
+def _on_source(failure: _Failure) -> list[Finding]:
+    """A secret reference with no source or several (its `oneOf`): MC101, MC104; MC301 for a service-account key
+    pasted in as a mapping. A mapping whose source key is written in other letters (`ENV`) is MC102's."""
+    document, path, instance = failure.document, failure.path, failure.instance
+    if not isinstance(instance, dict) or not failure.first("source"):
+        return []  # a plain value is MC301 (its type), never described here
+    field = str(path[-1])
+    present = [key for key in _SOURCE_FORMS if key in instance]
+    if len(present) > 1:
+        return [
+            finding(
+                "MC104",
+                f"`{field}` of {_entry(document.data, path)} names {len(present)} sources "
+                f"({', '.join(f'`{key}`' for key in present)}): a secret comes from exactly one",
+                document.location((*path, present[1]), key=True),
+                hint=f"keep the one that holds the {field.replace('_', ' ')}",
+                account=failure.account,
+            )
+        ]
+    if present or any(isinstance(key, str) and key.lower() in _SOURCE_FORMS for key in instance):
+        return []  # `{ENV: X}`: the wrongly written key says it (MC102)
+    if field == "service_account" and instance:
+        # A service-account key is a JSON object, and JSON is YAML: pasted in, it is a mapping of its fields
+        # (private_key among them), the plaintext secret itself.
+        return [
+            finding(
+                "MC301",
+                f"plaintext service-account key in the credentials of {_entry(document.data, path)}",
+                document.location(path),
+                hint="delete it (and replace the key: it stays in the history); name an environment "
+                "variable instead: `service_account: {env: SOME_VARIABLE}`",
+                account=failure.account,
+            )
+        ]
+    return [
+        finding(
+            "MC101",
+            f"`{field}` of {_entry(document.data, path)} names no source: none of `env`, `file`, `credential`, "
+            "`command`",
+            document.location(path),
+            hint=f"write `{field}: {{env: SOME_VARIABLE}}`, or {_SOURCES_HINT}",
+            account=failure.account,
+        )
+    ]
 
 
 def _on_additional_properties(failure: _Failure) -> list[Finding]:
@@ -381,19 +413,20 @@ def _in_secret(failure: _Failure, key: object, hidden: Location) -> Finding:
     """MC102 for an unknown key inside a password mapping, where even a key may be the secret itself."""
     path = failure.path
     owner = f"`{path[-1]}` of {_entry(failure.document.data, path)}"
-    if _is_env(key):
+    meant = key.lower() if isinstance(key, str) and key.lower() in _SOURCE_FORMS else None
+    if meant is not None:
         return finding(
             "MC102",
-            f"{owner} must be {{env: NAME}}: `{key}` is not `env`",
+            f"{owner} must be {_SOURCE_FORMS[meant]}: `{key}` is not `{meant}`",
             hidden,
-            hint=f"write `{path[-1]}: {{env: NAME}}`, with `env` in lower case",
+            hint=f"write `{path[-1]}: {_SOURCE_FORMS[meant]}`, with `{meant}` in lower case",
             account=failure.account,
         )
     return finding(
         "MC102",
         f"unexpected key in {owner}",
         hidden,
-        hint=f"`{path[-1]}` is written `{{env: NAME}}` and takes no other key",
+        hint=f"`{path[-1]}` is {_SOURCES_HINT}, and takes no other key",
         account=failure.account,
     )
 
@@ -415,8 +448,8 @@ def _on_version(failure: _Failure) -> list[Finding]:
 
 
 def _on_password(failure: _Failure) -> list[Finding]:
-    """A secret (password, client secret, refresh token, key) that is no `{env: NAME}`: MC301 for a plain
-    value, MC103 for another type, else MC104."""
+    """A secret (password, client secret, refresh token, key) that is no secret reference: MC301 for a plain
+    value, MC103 for another type; inside the reference, MC103 or MC104 for its source's value (never echoed)."""
     kind, path, instance = failure.error.validator, failure.path, failure.instance
     if kind == "type" and path[-1] in SECRET_FIELDS and isinstance(instance, (str, int, float, bool)):
         what = "password" if path[-1] == "password" else f"`{path[-1]}`"
@@ -429,6 +462,9 @@ def _on_password(failure: _Failure) -> list[Finding]:
                 hint=f"name an environment variable instead: `{path[-1]}: {{env: SOME_VARIABLE}}`",
             )
         ]
+    field = next(str(part) for part in reversed(path) if part in SECRET_FIELDS)
+    source = path[path.index(field) + 1] if path[-1] != field else None
+    form = _SOURCE_FORMS.get(str(source), _SOURCE_FORMS["env"])
     if kind == "type":
         return [
             finding(
@@ -436,18 +472,32 @@ def _on_password(failure: _Failure) -> list[Finding]:
                 f"'{failure.name}' of {failure.where} must be {_expected(failure.error.validator_value)}",
                 failure.location,
                 account=failure.account,
-                hint="write `password: {env: SOME_VARIABLE}`",
+                hint=f"write `{field}: {form}`",
             )
         ]
-    return [
-        finding(
-            "MC104",
-            f"'{failure.name}' of {failure.where} must be an environment variable name "
-            "(letters, digits, '_'; not starting with a digit)",
-            failure.location,
-            account=failure.account,
-        )
-    ]
+    if source == "env":
+        return [
+            finding(
+                "MC104",
+                f"'{failure.name}' of {failure.where} must be an environment variable name "
+                "(letters, digits, '_'; not starting with a digit)",
+                failure.location,
+                account=failure.account,
+            )
+        ]
+    what = f"'{source}' of `{field}` in {failure.where}"
+    if kind == "pattern" and isinstance(instance, str) and has_control(instance):
+        return _pattern_findings(failure.error, what, failure.location, failure.account)
+    if kind == "pattern" and source != "credential":
+        return []  # an empty string, which minLength reports
+    if kind == "pattern":  # a credential name with `/`, or only dots
+        message = f"{what} must be a file name in $CREDENTIALS_DIRECTORY: no '/', not '.' or '..'"
+        hint = "name the credential as systemd loads it (`LoadCredential=NAME:…`): `{credential: NAME}`"
+    elif kind == "minItems":
+        message, hint = f"{what} names no program", f"write `{field}: {form}`"
+    else:  # minLength: an empty path, program or argument
+        message, hint = f"{what} must not be empty", f"write `{field}: {form}`"
+    return [finding("MC104", message, failure.location, account=failure.account, hint=hint)]
 
 
 def _on_type(failure: _Failure) -> list[Finding]:
@@ -671,10 +721,6 @@ def _entry(data: Any, path: tuple[object, ...]) -> str:
     account = _account(data, path)
     label = _SECTION_NAMES.get(str(path[0]), str(path[0])) if path else "document"
     return f"{label} '{account}'" if account else f"{label} #{int(str(path[1])) + 1}" if len(path) > 1 else label
-
-
-def _is_env(key: object) -> bool:
-    return isinstance(key, str) and key.lower() == "env"
 
 
 def _no_space(value: object) -> str | None:

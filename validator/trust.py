@@ -16,8 +16,12 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from validator.errors import UsageError
+
+if TYPE_CHECKING:
+    from validator.secrets import Places
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -119,7 +123,16 @@ class Trust:
     env: tuple[str, ...] | None = None  # None: --allow-env not given, any variable may be named
     recipients: tuple[str, ...] = ()
     insecure: tuple[HostPattern, ...] = ()
-    commands: tuple[str, ...] = ()  # programs an oauth2 `command` may start, compared exactly
+    commands: tuple[str, ...] = ()  # programs an oauth2 `command` or a `{command:}` secret may start, exactly
+    secret_dirs: tuple[str, ...] = ()  # real paths of the directories `{file:}` secrets may be read from
+    credentials_directory: str | None = None  # the process's $CREDENTIALS_DIRECTORY (systemd), for `{credential:}`
+
+    @property
+    def places(self) -> Places:
+        """Where secrets other than variables may be read from (validator.secrets)."""
+        from validator.secrets import Places
+
+        return Places(self.secret_dirs, self.credentials_directory)
 
     @property
     def names_hosts(self) -> bool:
@@ -165,9 +178,13 @@ def from_settings(
     recipients: Iterable[str] = (),
     insecure: Iterable[str] = (),
     commands: Iterable[str] = (),
+    secret_dirs: Iterable[str] = (),
     environ: Mapping[str, str] | None = None,
 ) -> Trust:
-    """Combine the command line with the ``MAILCFG_ALLOW_*`` variables of the process environment."""
+    """Combine the command line with the ``MAILCFG_ALLOW_*`` variables of the process environment (and its
+    ``$CREDENTIALS_DIRECTORY``, which systemd sets for `{credential:}` secrets)."""
+    from validator.secrets import CREDENTIALS_DIRECTORY, allowed_dirs
+
     environ = environ or {}
 
     def listed(cli: Iterable[str], variable: str) -> list[str]:
@@ -182,6 +199,8 @@ def from_settings(
         recipients=tuple(listed(recipients, RECIPIENT_VAR)),
         insecure=tuple(host_pattern(item, "--allow-insecure") for item in listed(insecure, INSECURE_VAR)),
         commands=tuple(_program(item) for item in listed(commands, COMMAND_VAR)),
+        secret_dirs=allowed_dirs(tuple(secret_dirs), environ),
+        credentials_directory=environ.get(CREDENTIALS_DIRECTORY) or None,
     )
 
 

@@ -64,7 +64,12 @@ def test_mc101_every_missing_key_of_an_imap_account(check: Check) -> None:
 
 def test_mc101_password_without_env_names_the_password(check: Check) -> None:
     [missing] = only(check(VALID.replace("password: {env: IMAP_INFO_PASSWORD}", "password: {}")), "MC101")
-    assert missing.message == "`password` of imap account 'info' must be {env: NAME}: it has no `env`"
+    assert missing.message == (
+        "`password` of imap account 'info' names no source: none of `env`, `file`, `credential`, `command`"
+    )
+    assert (missing.line, missing.column, missing.pointer) == (22, 17, "/imap/0/credentials/password")
+    assert "`password: {env: SOME_VARIABLE}`" in (missing.hint or "")
+    assert "{command: [PROGRAM, ARG...]}" in (missing.hint or "")
 
 
 # ------------------------------------------------------------------------------------ credentials and oauth2

@@ -65,3 +65,18 @@ def test_mc102_env_written_in_capitals_names_the_password(check: Check) -> None:
     assert (wrong.line, wrong.column, wrong.pointer) == (22, 18, "/imap/0/credentials/password")
     assert only(result, "MC101") == []  # the missing `env` is that same mistake
     assert "credentials" not in wrong.message
+
+
+@pytest.mark.parametrize(("written", "meant"), [("FILE", "{file: PATH}"), ("Command", "{command: [PROGRAM, ARG...]}")])
+def test_mc102_a_source_written_in_capitals_names_the_password(check: Check, written: str, meant: str) -> None:
+    result = check(VALID.replace("password: {env: IMAP_INFO_PASSWORD}", f"password: {{{written}: x}}"))
+    [wrong] = only(result, "MC102")
+    assert wrong.message == f"`password` of imap account 'info' must be {meant}: `{written}` is not `{written.lower()}`"
+    assert only(result, "MC101") == []
+
+
+def test_mc102_an_unknown_key_beside_a_source_lists_the_sources(check: Check) -> None:
+    result = check(VALID.replace("{env: IMAP_INFO_PASSWORD}", "{file: /run/secrets/info, mode: 600}"))
+    [wrong] = only(result, "MC102")
+    assert wrong.message == "unexpected key in `password` of imap account 'info'"
+    assert "`{credential: NAME}`" in (wrong.hint or "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import SMTP_HEAD, insert_after
+from builders import SMTP_HEAD, VALID, insert_after
 from conftest import Check, assert_fires_once, only, where
 
 # (rule, YAML source, expected line, expected column), counted by hand from the snippet (1-based: a missing key is
@@ -79,3 +79,21 @@ def test_wrong_typed_scalar_reported_at_the_value(check: Check, line: str, messa
 def test_wrong_typed_value_in_a_flow_mapping(check: Check) -> None:
     result = check("version: 1\nsmtp: [{id: o, host: smtp.example.com, encryption: ssl, port: false}]\n")
     assert where(result, "MC103") == [("error", 2, 63)]
+
+
+@pytest.mark.parametrize(
+    ("reference", "column", "words", "form"),
+    [
+        ("{command: op read x}", 27, "'command' of the credentials of imap account 'info' must be a list", "{comm"),
+        ("{file: [a, b]}", 24, "'file' of the credentials of imap account 'info' must be a string", "{file: PATH}"),
+        ("{credential: 7}", 30, "'credential' of the credentials of imap account 'info' must be a string", "{cred"),
+        ("{command: [op, [x]]}", 32, "'item' of the credentials of imap account 'info' must be a string", "{command"),
+    ],
+)
+def test_mc103_a_secret_source_of_the_wrong_type(
+    check: Check, tmp_path: Path, reference: str, column: int, words: str, form: str
+) -> None:
+    source = VALID.replace("{env: IMAP_INFO_PASSWORD}", reference)
+    found = assert_fires_once(check(source), "MC103", tmp_path / "accounts.yaml", 22, column)
+    assert found.message == words
+    assert f"`password: {form}" in (found.hint or "")

@@ -235,3 +235,52 @@ def test_mc104_an_unknown_provider_is_named_once_and_nothing_follows_from_it(che
     result = check(with_oauth2("provider: azure", TENANT, CLIENT_ID, SECRET))
     assert [(f.rule, f.pointer) for f in result.findings] == [("MC104", "/imap/0/credentials/oauth2/provider")]
     assert "allowed: generic, microsoft, google" in result.findings[0].message
+
+
+# ------------------------------------------------------------------------------------------- secret sources
+
+# A secret reference with another source than `env` (line 22: the imap account's password).
+SOURCES = {
+    "two-sources": ("{env: IMAP_INFO_PASSWORD, file: /run/secrets/info}", 22, 43, "names 2 sources (`env`, `file`)"),
+    "credential-with-slash": ("{credential: ../info}", 22, 30, "must be a file name in $CREDENTIALS_DIRECTORY"),
+    "credential-dots": ("{credential: ..}", 22, 30, "must be a file name in $CREDENTIALS_DIRECTORY"),
+    "file-empty": ('{file: ""}', 22, 24, "'file' of `password` in the credentials of imap account 'info' must not"),
+    "command-empty": ("{command: []}", 22, 27, "'command' of `password` in the credentials of imap account 'info' "
+                                               "names no program"),
+    "command-empty-program": ('{command: ["", x]}', 22, 28, "must not be empty"),
+    "file-control": ('{file: "/run/secrets/\\tinfo"}', 22, 24, "contains a control character (U+0009)"),
+}
+
+
+@pytest.mark.parametrize("case", list(SOURCES))
+def test_mc104_a_secret_source_that_is_not_allowed(check: Check, tmp_path: Path, case: str) -> None:
+    reference, line, column, words = SOURCES[case]
+    source = VALID.replace("{env: IMAP_INFO_PASSWORD}", reference)
+    result = check(source)
+    found = assert_fires_once(result, "MC104", tmp_path / "accounts.yaml", line, column)
+    assert words in found.message
+    assert found.account == "info"
+    assert {item.rule for item in result.findings if item.severity.value == "error"} == {"MC104"}
+
+
+def test_mc104_secret_sources_never_echo_the_value(check: Check) -> None:
+    for reference in ("{credential: a/Hunter2-Canary}", "{command: []}", "{env: X, command: [Hunter2-Canary]}"):
+        for item in check(VALID.replace("{env: IMAP_INFO_PASSWORD}", reference)).findings:
+            assert "Hunter2-Canary" not in f"{item.message} {item.hint}"
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "{file: /run/secrets/info}",
+        "{file: secrets/info_pw}",
+        "{file: ~/.config/mailcfg/info}",
+        "{credential: info_pw}",
+        "{credential: ...x}",
+        "{command: [op, read, 'op://Mail/info/password']}",
+        "{command: [/usr/bin/pass, show, mail/info]}",
+    ],
+)
+def test_mc104_passes_on_every_secret_source(check: Check, reference: str) -> None:
+    result = check(VALID.replace("{env: IMAP_INFO_PASSWORD}", reference))
+    assert [item for item in result.findings if item.severity.value == "error"] == []

@@ -1,4 +1,4 @@
-"""MC306: referenced environment variable is not set.
+"""MC306: referenced secret is not available.
 
 Where it fires (at which place, in which words) and where it stays quiet. Its check is
 validator/rules/mc306_env_unset.py. Snippets are tests/builders.py's ``VALID`` with a line or two changed (its lines
@@ -15,6 +15,7 @@ from builders import GOOGLE_SERVICE_ACCOUNT, M365_APP_ONLY, VALID, imap_entry, w
 from conftest import Check, assert_fires_once, assert_passes, only, where
 
 from validator.cli import main
+from validator.secrets import Places
 
 # (rule, YAML source, CheckOptions fields, expected line, column, pointer): one finding of the rule.
 FIRES = [
@@ -35,6 +36,24 @@ FIRES = [
         30,
         "/imap/0/credentials/oauth2/client_secret/env",
         id="MC306-oauth2-client-secret",
+    ),
+    pytest.param(
+        "MC306",
+        VALID.replace("{env: IMAP_INFO_PASSWORD}", "{file: secrets/missing}"),
+        {"require_env": True, "env": {"SMTP_PASSWORD": "x"}, "places": Places(("/",))},
+        22,
+        24,
+        "/imap/0/credentials/password/file",
+        id="MC306-file",
+    ),
+    pytest.param(
+        "MC306",
+        VALID.replace("{env: IMAP_INFO_PASSWORD}", "{credential: info_pw}"),
+        {"require_env": True, "env": {"SMTP_PASSWORD": "x"}},
+        22,
+        30,
+        "/imap/0/credentials/password/credential",
+        id="MC306-credential-no-directory",
     ),
 ]
 
@@ -156,3 +175,81 @@ def test_mc306_reports_every_unset_oauth2_variable_at_its_env(check: Check) -> N
 def test_mc306_an_oauth2_command_references_no_variable(check: Check) -> None:
     source = with_oauth2("command: [oama, access, info@example.com]")
     assert only(check(source, require_env=True, env={"SMTP_PASSWORD": "x"}), "MC306") == []
+
+
+# ---------------------------------------------------------------------------------------------- files, credentials
+
+FILE = "{file: secrets/info_pw}"
+
+
+def _secret_file(tmp_path: Path, content: bytes | None = b"Info-Secret-1\n", mode: int = 0o600) -> Places:
+    folder = tmp_path / "secrets"
+    folder.mkdir(exist_ok=True)
+    if content is not None:
+        (folder / "info_pw").write_bytes(content)
+        (folder / "info_pw").chmod(mode)
+    return Places((str(folder.resolve()),), str(folder))
+
+
+@pytest.mark.parametrize(
+    ("setup", "words"),
+    [
+        ("missing", "file secrets/info_pw does not exist"),
+        ("empty", "file secrets/info_pw is empty"),
+        ("large", "file secrets/info_pw is larger than 64 KiB"),
+        ("directory", "file secrets/info_pw is not a regular file"),
+    ],
+)
+def test_mc306_a_secret_file_that_cannot_be_read(check: Check, tmp_path: Path, setup: str, words: str) -> None:
+    content = {"missing": None, "empty": b"", "large": b"x" * (64 * 1024 + 1), "directory": None}[setup]
+    places = _secret_file(tmp_path, content)
+    if setup == "directory":
+        (tmp_path / "secrets" / "info_pw").mkdir()
+    source = VALID.replace("{env: IMAP_INFO_PASSWORD}", FILE)
+    [finding] = only(check(source, require_env=True, env={"SMTP_PASSWORD": "x"}, places=places), "MC306")
+    assert finding.message == f"{words} (password of 'info')"
+    assert (finding.line, finding.column, finding.pointer) == (22, 24, "/imap/0/credentials/password/file")
+    assert (finding.hint or "").endswith("who can enter it: IT desk")
+
+
+def test_mc306_every_missing_secret_at_once_whatever_its_source(check: Check, tmp_path: Path) -> None:
+    places = Places((str(tmp_path.resolve()),), str(tmp_path / "creds"))
+    (tmp_path / "creds").mkdir()
+    source = VALID.replace("{env: IMAP_INFO_PASSWORD}", "{credential: info_pw}") + imap_entry().replace(
+        "{env: IMAP_ANNA_PASSWORD}", "{file: anna_pw}"
+    )
+    result = check(source, require_env=True, env={}, places=places)
+    assert [(finding.message, finding.pointer) for finding in only(result, "MC306")] == [
+        ("environment variable SMTP_PASSWORD is not set (password of 'outgoing')", "/smtp/0/credentials/password/env"),
+        ("credential info_pw does not exist (password of 'info')", "/imap/0/credentials/password/credential"),
+        ("file anna_pw does not exist (password of 'anna-mail')", "/imap/1/credentials/password/file"),
+    ]
+
+
+def test_mc306_a_present_readable_file_passes_and_is_not_shown(check: Check, tmp_path: Path) -> None:
+    places = _secret_file(tmp_path)
+    result = check(VALID.replace("{env: IMAP_INFO_PASSWORD}", FILE), require_env=True, env=ENV_SET, places=places)
+    assert_passes(result, "MC306")
+    assert result.exit_code(True) == 0
+    assert all("Info-Secret-1" not in f"{item.message} {item.hint}" for item in result.findings)
+
+
+def test_mc306_a_credential_in_the_credentials_directory(check: Check, tmp_path: Path) -> None:
+    places = _secret_file(tmp_path)  # $CREDENTIALS_DIRECTORY is the same folder here
+    source = VALID.replace("{env: IMAP_INFO_PASSWORD}", "{credential: info_pw}")
+    assert only(check(source, require_env=True, env=ENV_SET, places=Places((), places.credentials)), "MC306") == []
+    [finding] = only(check(source, require_env=True, env=ENV_SET, places=Places()), "MC306")
+    assert finding.message == "credential info_pw: CREDENTIALS_DIRECTORY is not set (password of 'info')"
+    assert "LoadCredential=" in (finding.hint or "")
+
+
+def test_mc306_a_command_is_never_run_by_check(check: Check, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    source = VALID.replace("{env: IMAP_INFO_PASSWORD}", f"{{command: [/usr/bin/touch, {marker}]}}")
+    result = check(source, require_env=True, env=ENV_SET)
+    assert only(result, "MC306") == []
+    assert result.exit_code(True) == 0
+    assert not marker.exists()
+
+
+ENV_SET = {"SMTP_PASSWORD": "x"}

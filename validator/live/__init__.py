@@ -38,11 +38,12 @@ def verify(
     _known_ids(accounts, options.only)
     checks = plan(accounts, options)
     require_hosts(checks, options.trust, env)
-    finished = screen(checks, options.trust, env)
+    values = dict(env)  # the secret values: the files and credentials are read into it, the commands' join later
+    finished = screen(checks, options.trust, values)
     require_budget(checks, finished, options.max_checks)
     runnable = [(index, check) for index, check in enumerate(checks) if index not in finished]
     try:
-        asyncio.run(run_all(runnable, options, env, progress, finished))
+        asyncio.run(run_all(runnable, options, values, progress, finished))
     except KeyboardInterrupt:
         # The running checks were cancelled and cleaned up (round-trip messages deleted) on the way out.
         raise Interrupted([finished[index] for index in sorted(finished)]) from None

@@ -91,12 +91,13 @@ def list_folders(
     options = replace(options, send_test=False, round_trip=False)
     checks = [check for check in plan(accounts, options) if check.protocol == "imap"]
     require_hosts(checks, options.trust, env, "folders")
-    finished = screen(checks, options.trust, env)
+    values = dict(env)  # the secret values: the files and credentials are read into it, the commands' join later
+    finished = screen(checks, options.trust, values)
     require_budget(checks, finished, options.max_checks, "folders")
     runnable = [(index, check) for index, check in enumerate(checks) if index not in finished]
     found: dict[str, Listing] = {}
     try:
-        asyncio.run(run_all(runnable, options, env, None, finished, lister(found)))
+        asyncio.run(run_all(runnable, options, values, None, finished, lister(found)))
     except KeyboardInterrupt:
         raise Interrupted([finished[index] for index in sorted(finished)]) from None
     results = [finished[index] for index in range(len(checks))]
@@ -104,7 +105,7 @@ def list_folders(
         # A worker cut loose by its deadline may still have listed: the result (failed) is what counts.
         if result.status != FAILED and check.account in found:
             listings[check.account] = found[check.account]
-    _shared(checks, results, listings, env)
+    _shared(checks, results, listings, values)
     return results
 
 

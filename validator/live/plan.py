@@ -10,37 +10,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from validator.credentials import GRANT_KEYS
 from validator.live.result import VerifyOptions
 from validator.trust import normalize_host
 
 if TYPE_CHECKING:
     from validator.accounts import AccountSet, Entry
     from validator.model import Credentials, Imap, OAuth2, Smtp
+    from validator.secrets import Ref
 
 
 @dataclass(frozen=True)
 class Login:
-    """A username and the variable holding its password (or its OAuth2 token source); ``entry`` is where the
-    credentials are written."""
+    """A username and where its password (or its OAuth2 token source) comes from; ``entry`` is where the
+    credentials are written. ``refs`` holds every secret reference the login reads, by credentials key."""
 
     username: str
-    env: str  # the password's variable; "" for an oauth2 login
+    env: str  # the key of the password's value among the run's secret values (its variable); "" for oauth2
     entry: Entry[Smtp] | Entry[Imap]
     oauth2: OAuth2 | None = None
+    refs: tuple[tuple[str, Ref], ...] = ()
 
     @property
     def variables(self) -> tuple[tuple[str, str], ...]:
-        """(key, variable) of every secret this login reads: `password`, or the oauth2 secret keys."""
-        if self.oauth2 is None:
-            return (("password", self.env),)
-        return tuple((key, value.env) for key in GRANT_KEYS if (value := getattr(self.oauth2, key)) is not None)
+        """(key, value key) of every secret this login reads: `password`, or the oauth2 secret keys. The value key
+        is a variable's name, or the name a file, credential or command's value is kept under (:attr:`Ref.key`)."""
+        return tuple((key, ref.key) for key, ref in self.refs)
+
+    def ref(self, key: str) -> Ref:
+        """The reference of the secret at credentials key ``key`` (`password`, `client_secret`, ...)."""
+        return dict(self.refs)[key]
 
 
 def login_of(credentials: Credentials, entry: Entry[Smtp] | Entry[Imap]) -> Login:
     """The login ``credentials`` (written in ``entry``) describe."""
-    env = credentials.password.env if credentials.password is not None else ""
-    return Login(credentials.username, env, entry, credentials.oauth2)
+    from validator import secrets
+
+    refs = tuple((key, secrets.of(entry, secret)) for key, secret in credentials.secrets)
+    password = dict(refs).get("password")
+    return Login(credentials.username, password.key if password else "", entry, credentials.oauth2, refs)
 
 
 @dataclass(frozen=True)

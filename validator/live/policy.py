@@ -10,14 +10,20 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from validator import secrets
 from validator.credentials import SECRET_LABELS, secret_path
 from validator.errors import UsageError
 from validator.live.plan import Check, Login
 from validator.live.probe import Probe, StageFailed
 from validator.live.result import SKIPPED, LiveResult, Stage
+from validator.sanitize import one_line
 from validator.trust import Trust, normalize_host
+
+if TYPE_CHECKING:
+    from validator.secrets import Ref
 
 
 @dataclass(frozen=True)
@@ -47,14 +53,10 @@ def refusal(check: Check, trust: Trust, env: Mapping[str, str]) -> Refusal | Non
     for login, own in ((check.login, True), (target.login if target is not None else None, False)):
         if login is None:
             continue
-        for key, name in login.variables:
-            if not trust.env_allowed(name):
-                return Refusal(
-                    f"{SECRET_LABELS[key]} variable {name} matches no --allow-env pattern; not read, nothing contacted",
-                    f"if the variable is meant for this: --allow-env {name} (or MAILCFG_ALLOW_ENV)",
-                    (*secret_path(key), "env") if own else ("outgoing",),
-                    login_entry=own,
-                )
+        for key, ref in login.refs:
+            source = _source(key, ref, own, trust)
+            if source is not None:
+                return source
         oauth2 = _oauth2(login, own, trust, env)
         if oauth2 is not None:
             return oauth2
@@ -67,6 +69,55 @@ def refusal(check: Check, trust: Trust, env: Mapping[str, str]) -> Refusal | Non
         address = str(getattr(check.entry.model, "address", ""))
         if not trust.recipient_allowed(address):
             return _recipient(address, ("address",), "--round-trip")
+    return None
+
+
+def _source(key: str, ref: Ref, own: bool, trust: Trust) -> Refusal | None:
+    """A secret's source must be allowed: a variable by --allow-env, a file by --allow-secret-dir, a command's program
+    by --allow-command (none of them is read or run when refused)."""
+    at = (*secret_path(key), ref.source) if own else ("outgoing",)
+    label = SECRET_LABELS[key]
+    if ref.source == "env" and not trust.env_allowed(ref.name):
+        return Refusal(
+            f"{label} variable {ref.name} matches no --allow-env pattern; not read, nothing contacted",
+            f"if the variable is meant for this: --allow-env {ref.name} (or MAILCFG_ALLOW_ENV)",
+            at,
+            login_entry=own,
+        )
+    if ref.source == "command" and not trust.command_allowed(ref.name):
+        program = one_line(ref.name)
+        return Refusal(
+            f"{label} `command` program {program} is not allowed for this run; not started, nothing contacted",
+            f"if the run may start it: --allow-command {program} (or MAILCFG_ALLOW_COMMAND)",
+            at,
+            login_entry=own,
+        )
+    if ref.source in ("file", "credential"):
+        found = secrets.locate(ref, trust.places)
+        if isinstance(found, secrets.Problem) and found.rule == "MC511":
+            return Refusal(f"{label} {found.message}, nothing contacted", found.hint, at, login_entry=own)
+    return None
+
+
+def _read(check: Check, trust: Trust, values: dict[str, str]) -> LiveResult | None:
+    """Read the files and credentials ``check`` logs in with into ``values`` (before any connection); the failed
+    result of the check when one cannot be read (MC306)."""
+    target = check.round_trip
+    for login, own in ((check.login, True), (target.login if target is not None else None, False)):
+        for key, ref in login.refs if login is not None else ():
+            if ref.source not in ("file", "credential") or ref.key in values:
+                continue
+            try:
+                values[ref.key] = secrets.read(ref, trust.places)
+            except secrets.SecretError as error:
+                problem = error.problem
+                probe = Probe(check)
+                probe.start("secret")
+                with contextlib.suppress(StageFailed):
+                    at = (*secret_path(key), ref.source) if own else ("outgoing",)
+                    message = f"{SECRET_LABELS[key]} {problem.message}; nothing contacted"
+                    probe.fail(message, problem.hint or None, at=at, rule=problem.rule, login_entry=own)
+                return probe.result()
     return None
 
 
@@ -150,12 +201,24 @@ def duplicate(check: Check, first: Check) -> LiveResult:
     )
 
 
-def screen(checks: list[Check], trust: Trust, env: Mapping[str, str]) -> dict[int, LiveResult]:
-    """Results for the checks that must not run (refused or duplicate), by plan index."""
+def screen(checks: list[Check], trust: Trust, env: dict[str, str]) -> dict[int, LiveResult]:
+    """Results for the checks that must not run (refused, duplicate, or with a secret file that cannot be read), by
+    plan index.
+
+    ``env`` holds the run's secret values by key (:attr:`validator.secrets.Ref.key`): the variables, and, read here
+    before any connection, the files and credentials of each check the trust settings let run. A refused check's
+    files are never opened and its commands never run.
+    """
     out: dict[int, LiveResult] = {}
     seen: dict[tuple[str, str, int, str, str], Check] = {}
     for index, check in enumerate(checks):
         reason = refusal(check, trust, env)
+        if reason is None:
+            failed = _read(check, trust, env)
+            if failed is not None:
+                out[index] = failed
+                continue
+            reason = refusal(check, trust, env)  # a service-account key read from a file names its token endpoint
         if reason is not None:
             out[index] = withheld(check, reason)
             continue
@@ -174,7 +237,8 @@ def login_key(check: Check, login: Login | None, env: Mapping[str, str]) -> tupl
     if login is None:
         return None
     # An oauth2 login is the same login only with the same credentials entry (its token source).
-    secret = env.get(login.env, "") if login.oauth2 is None else f"oauth2:{login.entry.id}"
+    # A password by its value (or, for a command not yet run, by the command); an oauth2 login by its credentials.
+    secret = env.get(login.env, login.env) if login.oauth2 is None else f"oauth2:{login.entry.id}"
     return (check.protocol, check.host, check.port, login.username, secret)
 
 

@@ -34,6 +34,7 @@ from validator.sanitize import LIMIT, has_control, one_line
 # The rule a stage's failure is reported under (timeouts included).
 STAGE_RULES = {
     "policy": "MC511",
+    "secret": "MC512",
     "token": "MC512",
     "dns": "MC501",
     "connect": "MC502",

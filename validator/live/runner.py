@@ -24,7 +24,7 @@ from validator.live import imap, smtp
 from validator.live.plan import Check, Login, SmtpTarget, smtp_check
 from validator.live.probe import Probe, StageFailed
 from validator.live.result import LiveResult, VerifyOptions
-from validator.live.tokens import Tokens
+from validator.live.tokens import Commands, Tokens
 from validator.trust import normalize_host
 
 T = TypeVar("T")
@@ -62,26 +62,30 @@ class CheckRun:
     session: imap.Session
     deadline: float
     tokens: Tokens
+    commands: Commands
     imap_step: ImapStep = imap.check_folders
 
 
 async def run_all(
     checks: list[tuple[int, Check]],
     options: VerifyOptions,
-    env: Mapping[str, str],
+    env: dict[str, str],
     progress: Callable[[int, int], None] | None,
     finished: dict[int, LiveResult],
     imap_step: ImapStep = imap.check_folders,
 ) -> None:
     """Run every (plan index, check); each result lands in ``finished`` under its index as soon as it is known.
 
-    ``imap_step`` is what an imap check does after its login."""
+    ``imap_step`` is what an imap check does after its login. ``env`` holds the secret values read so far (by
+    :attr:`validator.secrets.Ref.key`); a `{command:}` secret's value is added to it when its first check runs it."""
     limits = _Limits(options)
-    tokens = Tokens((check for _, check in checks), options, env)
+    values = env
+    tokens = Tokens((check for _, check in checks), options, values)
+    commands = Commands(values, options.timeout)
     total = len(finished) + len(checks)
 
     async def one(index: int, check: Check) -> None:
-        finished[index] = await _guarded(check, options, env, limits, tokens, imap_step)
+        finished[index] = await _guarded(check, options, values, limits, (tokens, commands), imap_step)
         if progress is not None:
             progress(len(finished), total)
 
@@ -103,7 +107,7 @@ async def _guarded(
     options: VerifyOptions,
     env: Mapping[str, str],
     limits: _Limits,
-    tokens: Tokens,
+    sources: tuple[Tokens, Commands],
     imap_step: ImapStep,
 ) -> LiveResult:
     # The trust settings were applied before (policy.screen): every check here may contact its hosts.
@@ -115,7 +119,7 @@ async def _guarded(
         probe = Probe(check, _secrets(check.login, env))
         session = imap.Session()
         deadline = time.monotonic() + options.timeout
-        run = CheckRun(check, options, env, limits, probe, session, deadline, tokens, imap_step)
+        run = CheckRun(check, options, env, limits, probe, session, deadline, *sources, imap_step)
         try:
             await asyncio.wait_for(_run(run), options.timeout)
         except StageFailed:
@@ -138,7 +142,10 @@ async def _guarded(
 
 async def _run(run: CheckRun) -> None:
     check, probe, limits = run.check, run.probe, run.limits
-    # The token stage comes first: no server connection is held open while a token endpoint answers.
+    # The secret and token stages come first: no server connection is held open while a command or a token endpoint
+    # answers.
+    if check.login is not None and check.auth_required:
+        await run.commands.resolve(probe, check.login)
     token = None
     if check.login is not None and check.login.oauth2 is not None and check.auth_required:
         token = await run.tokens.get(probe, check.login)
@@ -163,6 +170,12 @@ async def _round_trip(run: CheckRun, target: SmtpTarget, client: Any) -> None:
     token = uuid.uuid4().hex
     sender_check = smtp_check(target.entry, login)
     sender = Probe(sender_check, _secrets(login, env))
+    if login is not None and sender_check.auth_required:
+        try:
+            await run.commands.resolve(sender, login)
+        except StageFailed as failure:
+            probe.findings.extend(sender.findings)
+            probe.fail(f"could not send through smtp '{target.entry.id}' (stage secret: {failure})", at=("outgoing",))
     # The sender's failures and replies end up in this check's findings, and may echo the sender's password.
     probe.learn(_secrets(login, env))
     sender_token = None

@@ -93,7 +93,7 @@ def password(probe: Probe, login: Login, env: Mapping[str, str]) -> str:
     """The password to send for ``login``; the auth stage fails instead when it is unset or cannot be sent."""
     value = env.get(login.env, "")
     if not value:  # the static stage stops a run first (MC306); never send an empty password regardless
-        probe.fail(f"environment variable {login.env} is not set; nothing sent", login_entry=True)
+        probe.fail(f"{login.ref('password').shown} is not set; nothing sent", login_entry=True)
     refuse_unsendable(probe, login.username, value)
     return value
 
@@ -103,7 +103,9 @@ def rejected(probe: Probe, login: Login, reply: str) -> NoReturn:
     can enter the password (the credentials' `contact`)."""
     probe.fail(
         f"authentication as {probe.username(login.username)} rejected ({reply})",
-        with_contact(f"check the password in ${login.env} and the username", login.entry.model.credentials),
+        with_contact(
+            f"check the password in {login.ref('password').short} and the username", login.entry.model.credentials
+        ),
         login_entry=True,
     )
 

@@ -17,13 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import shutil
 import time
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from validator import providers
 from validator.contacts import with_contact
@@ -32,6 +30,9 @@ from validator.live.plan import Check, Login
 from validator.live.probe import Probe
 from validator.live.result import VerifyOptions
 from validator.sanitize import one_line
+
+if TYPE_CHECKING:
+    from validator.secrets import Ref
 
 # Largest answer read from a command or taken as a token: access tokens are a few KiB at most (JWTs).
 MAX_TOKEN = 64 * 1024
@@ -74,7 +75,7 @@ def endpoint(login: Login, env: Mapping[str, str]) -> str | None:
         return None
     url = providers.token_url(oauth2.provider, oauth2.tenant, oauth2.token_url)
     if url is None and oauth2.service_account is not None:
-        key = _service_account(env.get(oauth2.service_account.env, ""))
+        key = _service_account(env.get(login.ref("service_account").key, ""))
         uri = key.get("token_uri") if key else None
         url = uri if isinstance(uri, str) and uri.startswith("https://") else None
     return url
@@ -84,6 +85,54 @@ def host_of(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).hostname or ""
+
+
+class Commands:
+    """The run's `{command:}` secrets: each command runs once, when the first check that needs it starts; its
+    value joins the run's secret values (``values``, under :attr:`validator.secrets.Ref.key`) and the probes'
+    scrubbing. The trust screen has allowed every program that gets here."""
+
+    def __init__(self, values: dict[str, str], timeout: float) -> None:
+        self.values = values
+        self.timeout = timeout
+        self._pending: dict[str, asyncio.Future[str]] = {}
+
+    async def resolve(self, probe: Probe, login: Login) -> None:
+        """Run the commands ``login``'s secrets come from (the secret stage of ``probe``); MC512 when one fails."""
+        from validator.credentials import SECRET_LABELS, secret_path
+        from validator.secrets import SecretError
+
+        commands = [(key, ref) for key, ref in login.refs if ref.source == "command"]
+        if not commands:
+            return
+        probe.start("secret")
+        for key, ref in commands:
+            future = self._pending.get(ref.key)
+            if future is None:
+                future = asyncio.ensure_future(self._run(ref))
+                self._pending[ref.key] = future
+            try:
+                value = await asyncio.shield(future)  # a check cut by its deadline leaves the command to the others
+            except SecretError as error:
+                probe.fail(
+                    f"{SECRET_LABELS[key]}: {error.problem.message}",
+                    with_contact(error.problem.hint, login.entry.model.credentials),
+                    at=(*secret_path(key), "command"),
+                    rule="MC512",
+                    login_entry=True,
+                )
+            probe.learn([(login.username, value)])
+        probe.ok(", ".join(dict.fromkeys(ref.shown for _, ref in commands)))
+
+    async def _run(self, ref: Ref) -> str:
+        from validator.secrets import MAX_SIZE, Problem, SecretError, run, value
+
+        output = await run(ref.argv, self.timeout)
+        if len(output) > MAX_SIZE:
+            raise SecretError(Problem("MC512", f"{ref.shown} printed more than {MAX_SIZE // 1024} KiB", ""))
+        secret = value(output, ref)
+        self.values[ref.key] = secret
+        return secret
 
 
 class Tokens:
@@ -124,7 +173,7 @@ class Tokens:
         out = [(login.username, self.env.get(name, "")) for _, name in login.variables]
         oauth2 = login.oauth2
         if oauth2 is not None and oauth2.service_account is not None:
-            key = _service_account(self.env.get(oauth2.service_account.env, ""))
+            key = _service_account(self.env.get(login.ref("service_account").key, ""))
             if key and isinstance(key.get("private_key"), str):
                 out.append((login.username, key["private_key"]))
         return out
@@ -210,14 +259,14 @@ class Tokens:
         oauth2 = login.oauth2
         assert oauth2 is not None
         assert oauth2.service_account is not None
-        name = oauth2.service_account.env
-        key = _service_account(self.env.get(name, ""))
+        ref = login.ref("service_account")
+        key = _service_account(self.env.get(ref.key, ""))
         if not key or not all(isinstance(key.get(k), str) for k in ("client_email", "private_key")):
             raise TokenError(
-                f"${name} holds no service-account key (JSON with client_email and private_key)",
-                "put the whole JSON key file's content in the variable",
+                f"{ref.short} holds no service-account key (JSON with client_email and private_key)",
+                "put the whole JSON key file's content there",
             )
-        _private_key(key["private_key"], name)
+        _private_key(key["private_key"], ref.short)
         kid = key.get("private_key_id")
         header = {"alg": "RS256", **({"kid": kid} if isinstance(kid, str) and kid else {})}
         async with AsyncAssertionClient(
@@ -238,7 +287,7 @@ class Tokens:
 
         oauth2 = login.oauth2
         assert oauth2 is not None
-        secret = self.env.get(oauth2.client_secret.env, "") if oauth2.client_secret is not None else None
+        secret = self.env.get(login.ref("client_secret").key, "") if oauth2.client_secret is not None else None
         async with AsyncOAuth2Client(
             client_id=oauth2.client_id,
             client_secret=secret,
@@ -247,7 +296,7 @@ class Tokens:
             **http,
         ) as client:
             if oauth2.refresh_token is not None:
-                refresh = self.env.get(oauth2.refresh_token.env, "")
+                refresh = self.env.get(login.ref("refresh_token").key, "")
                 return await client.refresh_token(url, refresh_token=refresh)
             return await client.fetch_token(url, grant_type="client_credentials")
 
@@ -269,7 +318,7 @@ def _sender(check: Check) -> list[tuple[Login | None, str]]:
     return [(target.login, "smtp")] if target is not None else []
 
 
-def _private_key(pem: str, name: str) -> None:
+def _private_key(pem: str, where: str) -> None:
     """Fail clearly on a key that is no PEM private key (authlib's own error would say less, or too much)."""
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -277,7 +326,7 @@ def _private_key(pem: str, name: str) -> None:
         load_pem_private_key(pem.encode("utf-8"), password=None)
     except (ValueError, TypeError):
         raise TokenError(
-            f"the private_key in ${name} is no unencrypted PEM private key", "use the JSON key file as Google issued it"
+            f"the private_key in {where} is no unencrypted PEM private key", "use the JSON key file as Google issued it"
         ) from None
 
 
@@ -311,56 +360,17 @@ def _usable(token: str) -> None:
         raise TokenError("the token is not one printable word (spaces, control characters or too long)")
 
 
-def program_path(program: str) -> str | None:
-    """Where ``program`` is: an absolute path as it is, else looked up on the absolute entries of PATH.
-
-    The process's own PATH, never the env file's; relative entries (`.`, `bin`) are skipped, so a program of the
-    checked-out tree is never what runs.
-    """
-    if program.startswith("/"):
-        return program if os.access(program, os.X_OK) else None
-    path = os.pathsep.join(p for p in os.environ.get("PATH", os.defpath).split(os.pathsep) if p.startswith("/"))
-    return shutil.which(program, path=path)
-
-
 async def _run_command(command: list[str], timeout: float) -> Token:
     """Run the allowed `command` (no shell, no stdin, stderr discarded) and take its output as the token."""
+    from validator.secrets import SecretError, run
+
     name = command[0]
-    path = program_path(name)
-    if path is None:
-        raise TokenError(f"`command` program {name} is not on PATH", "install it, or name it by its absolute path")
     try:
-        process = await asyncio.create_subprocess_exec(
-            path,
-            *command[1:],
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,  # it may print the token or a secret while it fails
-            start_new_session=True,
-        )
-    except OSError as error:
-        raise TokenError(f"`command` {name} could not start ({error.strerror})") from None
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), timeout)
-    except asyncio.TimeoutError:
-        _kill(process)
-        await process.wait()
-        raise TokenError(f"`command` {name} did not finish within {timeout:g} s", "--timeout waits longer") from None
-    except asyncio.CancelledError:  # Ctrl-C: the program must not outlive the run
-        _kill(process)
-        raise
-    if process.returncode:
-        raise TokenError(
-            f"`command` {name} exited with status {process.returncode}",
-            "run it by hand to see why; mailcfg never shows its error output (it may hold a secret)",
-        )
-    text = output[: MAX_TOKEN + 2].decode("utf-8", "replace").strip()
+        output = await run(command, timeout, MAX_TOKEN + 1)
+    except SecretError as error:
+        raise TokenError(error.problem.message, error.problem.hint) from None
+    text = output.decode("utf-8", "replace").strip()
     if not text:
         raise TokenError(f"`command` {name} printed nothing", "it must print the access token on stdout")
     _usable(text)
     return Token(text, f"command {name}")
-
-
-def _kill(process: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        process.kill()

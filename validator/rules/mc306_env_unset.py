@@ -1,20 +1,29 @@
-"""A referenced environment variable is not set.
+"""A referenced secret is not available: a variable not set, a file or systemd credential missing or unreadable.
 
-Checked with `--require-env` (for a deployment pipeline that must have every secret at hand) and always
-before `mailcfg verify` logs in anywhere. Every missing variable is reported at once; the value of a set
-variable is never shown. `--env-file FILE` loads a dotenv file first (variables already set win); when
-one was given, the hint says the variable is not in it either rather than suggesting the flag.
+Checked with `--require-env` (alias `--require-secrets`, for a deployment pipeline that must have every secret at
+hand) and always before `mailcfg verify` or `mailcfg folders` logs in anywhere. Every missing secret is reported at
+once, located at its reference; no value is ever shown, and no file is opened: a `{file: PATH}` or
+`{credential: NAME}` must exist, be a regular file that is not empty, at most 64 KiB, and readable by the user
+running mailcfg. `--env-file FILE` loads a dotenv file first (variables already set win); when one was given, the
+hint says the variable is not in it either rather than suggesting the flag.
+
+A file is looked at only inside a directory the run allows (`--allow-secret-dir`); one outside them is MC511 and
+not even looked at. A credential is looked for in `$CREDENTIALS_DIRECTORY`, which systemd sets for a unit with
+`LoadCredential=`. A `{command: [...]}` is never run by `check`: `verify` runs it when its check starts (MC512
+when it fails).
 
 Every secret reference counts: `password`, and an `oauth2` block's `client_secret`, `refresh_token` and
 `service_account`.
 
-Fails (with IMAP_INFO_PASSWORD unset):
+Fails (with IMAP_INFO_PASSWORD unset, or no file /run/secrets/info_pw):
 
     password: {env: IMAP_INFO_PASSWORD}
+    password: {file: /run/secrets/info_pw}
 
 Passes:
 
     IMAP_INFO_PASSWORD=… mailcfg check --require-env accounts.yaml
+    mailcfg check --require-env --allow-secret-dir /run/secrets accounts.yaml
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from validator import secrets
 from validator.contacts import with_contact
 from validator.credentials import SECRET_LABELS, secret_path
 from validator.finding import Finding, Severity
@@ -31,7 +41,7 @@ if TYPE_CHECKING:
 
 ID = "MC306"
 SEVERITY = Severity.ERROR
-TITLE = "referenced environment variable is not set"
+TITLE = "referenced secret is not available"
 
 
 def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
@@ -39,7 +49,23 @@ def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
         return
     for entry, credentials in accounts.credentials():
         for key, secret in credentials.secrets:
+            ref = secrets.of(entry, secret)
+            if ref.source in ("file", "credential"):
+                found = secrets.status(ref, context.places)
+                # MC511 (outside --allow-secret-dir) is the trust screen's in a live run, else the engine's.
+                if isinstance(found, secrets.Problem) and found.rule == ID:
+                    yield entry.report(
+                        ID,
+                        SEVERITY,
+                        f"{found.message} ({SECRET_LABELS[key]} of '{entry.id}')",
+                        *secret_path(key),
+                        ref.source,
+                        hint=with_contact(found.hint, credentials),
+                    )
+                continue
             name = secret.env
+            if name is None:
+                continue  # a command: never run by a check; verify runs it (MC512 when it fails)
             if context.env_allowed is not None and not context.env_allowed(name):
                 continue  # withheld by `--allow-env`: the live stage reports MC511 and never reads it
             if not context.env.get(name):

@@ -12,6 +12,10 @@ server. The finding says why, with the token endpoint's OAuth2 error code and wh
 - `unauthorized_client`: the application may not use this grant, or is not granted this mailbox;
 - `invalid_scope`: the scopes are not granted or not known to the provider.
 
+A `{command: [...]}` secret (a password, or an oauth2 client secret, refresh token or key, from a password
+manager's CLI) is run when the first check that needs it starts; a non-zero exit, no output, more than 64 KiB or
+the timeout is reported here too (stage `secret`), and nothing is sent to the server.
+
 An HTTP or TLS failure at the token endpoint (unreachable, silent until `--timeout`, an untrusted certificate:
 `--ca-file` applies to it too) is reported at the same stage with its cause. A `command` that exits non-zero,
 prints nothing or outlives the timeout is reported here too; its stderr is never shown (it may hold a secret).
@@ -19,7 +23,7 @@ prints nothing or outlives the timeout is reported here too; its stderr is never
 One token is requested per credentials and run; every check that uses those credentials reports the same
 failure, and the run's other accounts are unaffected.
 
-Emitted by the live checks' token stage (`validator/live/tokens.py`).
+Emitted by the live checks' secret and token stages (`validator/live/tokens.py`).
 
 Fails (the refresh token was revoked):
 
