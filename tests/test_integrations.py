@@ -191,7 +191,7 @@ def test_readme_safety_section_covers_the_threat_model() -> None:
 def test_readme_trust_table_matches_the_action() -> None:
     """The README's table pairs each option with the variable the action sets from the input of that name."""
     section = _readme_section("## Safety: running on a pull request")
-    row = r"(?m)^\| [^|]+ \| `--([a-z-]+)(?: PATTERN| PROGRAM)?` \| `(MAILCFG_[A-Z_]+)(?:=1)?` \| [^|]+ \|$"
+    row = r"(?m)^\| [^|]+ \| `--([a-z-]+)(?: PATTERN| PROGRAM| DIR)?` \| `(MAILCFG_[A-Z_]+)(?:=1)?` \| [^|]+ \|$"
     rows = re.findall(row, section)
     expected = dict(TRUST_VARIABLES)
     expected["allow-any-host"] = "MAILCFG_ALLOW_ANY_HOST"
@@ -395,6 +395,7 @@ TRUST_VARIABLES = {
     "allow-recipient": "MAILCFG_ALLOW_RECIPIENT",
     "allow-insecure": "MAILCFG_ALLOW_INSECURE",
     "allow-command": "MAILCFG_ALLOW_COMMAND",
+    "allow-secret-dir": "MAILCFG_ALLOW_SECRET_DIR",
 }
 TRUST_INPUTS = (*TRUST_VARIABLES, "allow-any-host", "max-checks")
 ALL_TRUST_VARIABLES = (*TRUST_VARIABLES.values(), "MAILCFG_ALLOW_ANY_HOST")
