@@ -42,6 +42,56 @@ def cli(debug: bool) -> None:
     """Keep e-mail account configuration as code: check SMTP and IMAP accounts kept in YAML."""
 
 
+# Options several commands share, defined once (the live commands' trust settings among them).
+_ALLOW_HOST = click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="PATTERN",
+    help="Contact only these hosts: a name, *.domain or an IP/CIDR range (repeatable; also MAILCFG_ALLOW_HOST).",
+)
+_ALLOW_ANY_HOST = click.option(
+    "--allow-any-host",
+    is_flag=True,
+    help="Contact any host the YAML names: only for YAML you wrote yourself (also MAILCFG_ALLOW_ANY_HOST=1).",
+)
+_ALLOW_ENV = click.option(
+    "--allow-env",
+    "allow_env",
+    multiple=True,
+    metavar="PATTERN",
+    help="Read only password variables matching this glob, e.g. 'MAILCFG_*' (repeatable; also MAILCFG_ALLOW_ENV).",
+)
+_ALLOW_INSECURE = click.option(
+    "--allow-insecure",
+    "allow_insecure",
+    multiple=True,
+    metavar="PATTERN",
+    help="Confirm cleartext logins (encryption: none) to these hosts (also MAILCFG_ALLOW_INSECURE).",
+)
+_ALLOW_COMMAND = click.option(
+    "--allow-command",
+    "allow_commands",
+    multiple=True,
+    metavar="PROGRAM",
+    help="An oauth2 `command` may run this program (exact first element; repeatable; also MAILCFG_ALLOW_COMMAND).",
+)
+_ALLOW_SECRET_DIR = click.option(
+    "--allow-secret-dir",
+    "allow_secret_dirs",
+    multiple=True,
+    metavar="DIR",
+    help="`{file:}` secrets may be read only inside these directories (repeatable; also MAILCFG_ALLOW_SECRET_DIR).",
+)
+_CA_FILE = click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), help="Also trust this CA (PEM).")
+_ENV_FILE = click.option(
+    "--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win."
+)
+_CONFIG = click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
+_NO_CONFIG = click.option("--no-config", is_flag=True, help="Use no configuration file.")
+_NO_COLOR = click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
+
+
 _COMMON = (
     click.argument("paths", nargs=-1, type=click.Path(readable=False)),
     click.option(
@@ -63,17 +113,11 @@ _COMMON = (
         default=None,
         help="Every referenced secret must be there: variables set, files and credentials readable (MC306).",
     ),
-    click.option(
-        "--allow-secret-dir",
-        "allow_secret_dirs",
-        multiple=True,
-        metavar="DIR",
-        help="`{file:}` secrets may be read only inside these directories (repeatable; also MAILCFG_ALLOW_SECRET_DIR).",
-    ),
-    click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win."),
-    click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file."),
-    click.option("--no-config", is_flag=True, help="Use no configuration file."),
-    click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too)."),
+    _ALLOW_SECRET_DIR,
+    _ENV_FILE,
+    _CONFIG,
+    _NO_CONFIG,
+    _NO_COLOR,
     click.option(
         "--max-file-size",
         type=click.IntRange(min=1, max=MAX_FILE_SIZE_MIB),
@@ -130,28 +174,12 @@ def check(
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=8, show_default=True, help="Checks at once.")
 @click.option("--per-host", type=click.IntRange(min=1), default=4, show_default=True, help="Checks at once per host.")
 @click.option("--only", multiple=True, metavar="ID", help="Only these account ids (repeatable).")
-@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), help="Also trust this CA (PEM).")
+@_CA_FILE
 @click.option("--send-test", is_flag=True, help="Send a test message to each smtp entry's test_recipient.")
 @click.option("--round-trip", is_flag=True, help="Send to each imap address, wait for it, then delete it.")
-@click.option(
-    "--allow-host",
-    "allow_hosts",
-    multiple=True,
-    metavar="PATTERN",
-    help="Contact only these hosts: a name, *.domain or an IP/CIDR range (repeatable; also MAILCFG_ALLOW_HOST).",
-)
-@click.option(
-    "--allow-any-host",
-    is_flag=True,
-    help="Contact any host the YAML names: only for YAML you wrote yourself (also MAILCFG_ALLOW_ANY_HOST=1).",
-)
-@click.option(
-    "--allow-env",
-    "allow_env",
-    multiple=True,
-    metavar="PATTERN",
-    help="Read only password variables matching this glob, e.g. 'MAILCFG_*' (repeatable; also MAILCFG_ALLOW_ENV).",
-)
+@_ALLOW_HOST
+@_ALLOW_ANY_HOST
+@_ALLOW_ENV
 @click.option(
     "--allow-recipient",
     "allow_recipients",
@@ -159,20 +187,8 @@ def check(
     metavar="PATTERN",
     help="--send-test/--round-trip may send to addresses matching this glob (also MAILCFG_ALLOW_RECIPIENT).",
 )
-@click.option(
-    "--allow-insecure",
-    "allow_insecure",
-    multiple=True,
-    metavar="PATTERN",
-    help="Confirm cleartext logins (encryption: none) to these hosts (also MAILCFG_ALLOW_INSECURE).",
-)
-@click.option(
-    "--allow-command",
-    "allow_commands",
-    multiple=True,
-    metavar="PROGRAM",
-    help="An oauth2 `command` may run this program (exact first element; repeatable; also MAILCFG_ALLOW_COMMAND).",
-)
+@_ALLOW_INSECURE
+@_ALLOW_COMMAND
 @click.option(
     "--max-checks",
     type=click.IntRange(min=1),
@@ -277,47 +293,13 @@ def verify(
     metavar="SECONDS",
     help="Deadline for each account's whole session.",
 )
-@click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), help="Also trust this CA (PEM).")
-@click.option(
-    "--allow-host",
-    "allow_hosts",
-    multiple=True,
-    metavar="PATTERN",
-    help="Contact only these hosts: a name, *.domain or an IP/CIDR range (repeatable; also MAILCFG_ALLOW_HOST).",
-)
-@click.option(
-    "--allow-any-host",
-    is_flag=True,
-    help="Contact any host the YAML names: only for YAML you wrote yourself (also MAILCFG_ALLOW_ANY_HOST=1).",
-)
-@click.option(
-    "--allow-env",
-    "allow_env",
-    multiple=True,
-    metavar="PATTERN",
-    help="Read only password variables matching this glob, e.g. 'MAILCFG_*' (repeatable; also MAILCFG_ALLOW_ENV).",
-)
-@click.option(
-    "--allow-insecure",
-    "allow_insecure",
-    multiple=True,
-    metavar="PATTERN",
-    help="Confirm cleartext logins (encryption: none) to these hosts (also MAILCFG_ALLOW_INSECURE).",
-)
-@click.option(
-    "--allow-command",
-    "allow_commands",
-    multiple=True,
-    metavar="PROGRAM",
-    help="An oauth2 `command` may run this program (exact first element; repeatable; also MAILCFG_ALLOW_COMMAND).",
-)
-@click.option(
-    "--allow-secret-dir",
-    "allow_secret_dirs",
-    multiple=True,
-    metavar="DIR",
-    help="`{file:}` secrets may be read only inside these directories (repeatable; also MAILCFG_ALLOW_SECRET_DIR).",
-)
+@_CA_FILE
+@_ALLOW_HOST
+@_ALLOW_ANY_HOST
+@_ALLOW_ENV
+@_ALLOW_INSECURE
+@_ALLOW_COMMAND
+@_ALLOW_SECRET_DIR
 @click.option(
     "--max-checks",
     type=click.IntRange(min=1),
@@ -325,10 +307,10 @@ def verify(
     show_default=True,
     help="Refuse to start with more logins.",
 )
-@click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
-@click.option("--no-config", is_flag=True, help="Use no configuration file.")
-@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
+@_ENV_FILE
+@_CONFIG
+@_NO_CONFIG
+@_NO_COLOR
 def folders_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -394,7 +376,7 @@ def folders_command(
 @click.option(
     "--require-env", is_flag=True, default=None, help="Exit 1 unless every variable is set (and allowed) here."
 )
-@click.option("--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win.")
+@_ENV_FILE
 @click.option(
     "--allow-env",
     "allow_env",
@@ -409,8 +391,8 @@ def folders_command(
     metavar="PROGRAM",
     help="Programs verify may run, for the sheet's column (never run here; also MAILCFG_ALLOW_COMMAND).",
 )
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file.")
-@click.option("--no-config", is_flag=True, help="Use no configuration file.")
+@_CONFIG
+@_NO_CONFIG
 def secrets_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -632,8 +614,8 @@ def _report(result: Result, targets: list[tuple[str, str | None]], *, strict: bo
 
 
 _CONFIG_OPTIONS = (
-    click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file."),
-    click.option("--no-config", is_flag=True, help="Use no configuration file."),
+    _CONFIG,
+    _NO_CONFIG,
 )
 
 

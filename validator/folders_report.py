@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from validator import __version__
 from validator.finding import Finding, Severity
 from validator.reporters import ReportOptions, json_text, plain, render
+from validator.reporters.json import finding_json, summary_json
 from validator.sanitize import report_line
 
 if TYPE_CHECKING:
@@ -110,15 +111,9 @@ def render_json(result: Result, listings: Mapping[str, Listing]) -> str:
     document: dict[str, Any] = {
         "tool": {"name": "mailcfg", "version": __version__},
         "accounts": [_account_json(live, listings.get(live.account), result.findings) for live in result.live],
-        "findings": [_finding(item) for item in result.findings],
+        "findings": [finding_json(item) for item in result.findings],
         "interrupted": result.interrupted,
-        "summary": {
-            "files": summary.files,
-            "accounts": summary.accounts,
-            "errors": summary.errors,
-            "warnings": summary.warnings,
-            "infos": summary.infos,
-        },
+        "summary": summary_json(summary),
     }
     return json_text(document)
 
@@ -153,19 +148,4 @@ def _account_json(live: LiveResult, listing: Listing | None, findings: tuple[Fin
             for folder in (listing.folders if listing is not None else ())
         ],
         "error": error,
-    }
-
-
-def _finding(item: Finding) -> dict[str, Any]:
-    """A finding in the shape of the JSON report's `findings`."""
-    return {
-        "rule": item.rule,
-        "severity": item.severity.value,
-        "message": item.message,
-        "hint": item.hint,
-        "file": item.file,
-        "line": item.line,
-        "column": item.column,
-        "pointer": item.pointer,
-        "account": item.account,
     }

@@ -13,7 +13,7 @@ from validator.finding import Finding
 from validator.reporters import json_text
 
 if TYPE_CHECKING:
-    from validator.outcome import Result
+    from validator.outcome import Result, Summary
     from validator.reporters import ReportOptions
 
 
@@ -22,10 +22,10 @@ def render(result: Result, options: ReportOptions) -> str:
     document: dict[str, Any] = {
         "tool": {"name": "mailcfg", "version": __version__},
         "files": [source.name for source in result.files],
-        "findings": [_finding(item) for item in result.findings],
+        "findings": [finding_json(item) for item in result.findings],
         "suppressed": [
             {
-                **_finding(item),
+                **finding_json(item),
                 "suppression": {
                     "kind": item.suppression.kind,
                     "reason": item.suppression.reason,
@@ -51,18 +51,24 @@ def render(result: Result, options: ReportOptions) -> str:
         ],
         # Always present, so a consumer tells "verify stopped by Ctrl-C, `live` is partial" from a whole run.
         "interrupted": result.interrupted,
-        "summary": {
-            "files": summary.files,
-            "accounts": summary.accounts,
-            "errors": summary.errors,
-            "warnings": summary.warnings,
-            "infos": summary.infos,
-        },
+        "summary": summary_json(summary),
     }
     return json_text(document)
 
 
-def _finding(item: Finding) -> dict[str, Any]:
+def summary_json(summary: Summary) -> dict[str, int]:
+    """The run's counts in the report's shape (also the folders report's `summary`)."""
+    return {
+        "files": summary.files,
+        "accounts": summary.accounts,
+        "errors": summary.errors,
+        "warnings": summary.warnings,
+        "infos": summary.infos,
+    }
+
+
+def finding_json(item: Finding) -> dict[str, Any]:
+    """A finding in the report's shape (also the `findings` of the folders report)."""
     return {
         "rule": item.rule,
         "severity": item.severity.value,
