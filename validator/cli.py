@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -152,12 +153,13 @@ def check(
     """
     from validator import engine
 
+    started = time.monotonic()
     targets = _targets(formats, output)
     options = _check_options(**common)
     result = engine.run(options)
     strict = bool(strict if strict is not None else options.config.strict)
-    _report(result.limited(max_findings), targets, strict=strict, no_color=no_color)
-    return result.exit_code(strict)
+    _report(result.limited(max_findings), targets, strict=strict, no_color=no_color, started=started)
+    return _exit_code(result, targets, strict)
 
 
 @cli.command()
@@ -236,6 +238,7 @@ def verify(
     from validator import engine, trust
     from validator.live import VerifyOptions
 
+    started = time.monotonic()
     targets = _targets(formats, output)
     if ca_file is not None:
         _check_ca_file(ca_file)
@@ -273,11 +276,22 @@ def verify(
     if show:
         click.echo("\r\x1b[K", nl=False, err=True)
     strict = bool(strict if strict is not None else options.config.strict)
-    _report(result.limited(max_findings), targets, strict=strict, no_color=no_color)
+    _report(
+        result.limited(max_findings),
+        targets,
+        strict=strict,
+        no_color=no_color,
+        started=started,
+        cert_warn_days=cert_warn_days,
+    )
     if result.interrupted:
         click.echo(f"mailcfg: interrupted; {len(result.live)} checks had finished", err=True)
+        if _NAGIOS_ON_STDOUT in targets:
+            from validator.reporters import nagios
+
+            return nagios.UNKNOWN
         return EXIT_INTERRUPTED
-    return result.exit_code(strict)
+    return _exit_code(result, targets, strict)
 
 
 @cli.command(name="folders")
@@ -596,12 +610,26 @@ def _config(config_file: str | None, no_config: bool) -> Config:
         raise PathError(f"--config {path}: {error.strerror or error}") from None
 
 
-def _report(result: Result, targets: list[tuple[str, str | None]], *, strict: bool, no_color: bool) -> None:
+def _report(
+    result: Result,
+    targets: list[tuple[str, str | None]],
+    *,
+    strict: bool,
+    no_color: bool,
+    started: float | None = None,
+    cert_warn_days: int | None = None,
+) -> None:
     from validator.reporters import ReportOptions, render
 
-    for name, path in targets:
+    seconds = round(time.monotonic() - started, 3) if started is not None else None
+    # A plugin's first line of output is its status: the nagios report goes last, after anything that could still
+    # fail (a report file, the step summary), so such a failure's UNKNOWN is not preceded by an OK line.
+    plugin = _NAGIOS_ON_STDOUT in targets
+    for name, path in [target for target in targets if target != _NAGIOS_ON_STDOUT]:
         color = name == "text" and path is None and _color_wanted(no_color)
-        _emit(render(name, result, ReportOptions(color=color, strict=strict)), path)
+        options = ReportOptions(color=color, strict=strict, seconds=seconds, cert_warn_days=cert_warn_days)
+        # The textfile collector may read the file at any moment: replaced whole, never written in place.
+        _emit(render(name, result, options), path, atomic=name == "prometheus")
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if os.environ.get("GITHUB_ACTIONS") == "true" and summary_file:
         from validator.reporters.github import job_summary
@@ -611,6 +639,53 @@ def _report(result: Result, targets: list[tuple[str, str | None]], *, strict: bo
                 stream.write(job_summary(result))
         except OSError as error:
             raise PathError(f"GITHUB_STEP_SUMMARY {summary_file}: {error.strerror or error}") from None
+    if plugin:
+        options = ReportOptions(strict=strict, seconds=seconds, cert_warn_days=cert_warn_days)
+        _emit(render("nagios", result, options), None)
+
+
+# `--format nagios` on standard output: the run is a monitoring plugin, and exits with the plugin's codes.
+_NAGIOS_ON_STDOUT: tuple[str, str | None] = ("nagios", None)
+
+
+def _exit_code(result: Result, targets: list[tuple[str, str | None]], strict: bool) -> int:
+    if _NAGIOS_ON_STDOUT in targets:
+        from validator.reporters import nagios
+
+        return nagios.exit_code(result)
+    return result.exit_code(strict)
+
+
+def _plugin_run(args: Sequence[str]) -> bool:
+    """Whether the command line asks for `check` or `verify` with the nagios report on standard output.
+
+    Read from the raw arguments, as a usage error may come before click has parsed them. When the --format and
+    --output values themselves are the usage error, a `--format nagios` without a file decides.
+    """
+    commands = [arg for arg in args if not arg.startswith("-")]
+    if not commands or commands[0] not in ("check", "verify"):
+        return False
+    formats: list[str] = []
+    output: str | None = None
+    rest = list(args[: args.index("--")] if "--" in args else args)
+    while rest:
+        arg = rest.pop(0)
+        name, equals, value = arg.partition("=")
+        if name in ("--format", "--output", "-o"):
+            if not equals:
+                value = rest.pop(0) if rest else ""
+        elif arg.startswith("-o") and not arg.startswith("--"):  # -oFILE
+            name, value = "-o", arg[2:]
+        else:
+            continue
+        if name == "--format":
+            formats.append(value)
+        else:
+            output = value
+    try:
+        return _NAGIOS_ON_STDOUT in _targets(tuple(formats), output)
+    except UsageError:
+        return any(value.strip().lower() == "nagios" for value in formats)
 
 
 _CONFIG_OPTIONS = (
@@ -766,11 +841,16 @@ def _color_wanted(no_color: bool) -> bool:
     return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
-def _emit(report: str, output: str | None) -> None:
+def _emit(report: str, output: str | None, atomic: bool = False) -> None:
     if output is None:
         click.echo(report, nl=False)
         return
     try:
+        if atomic:
+            from validator.atomic import write_atomically
+
+            write_atomically(output, report)
+            return
         with open(output, "w", encoding="utf-8") as stream:
             stream.write(report)
     except OSError as error:
@@ -784,32 +864,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     end = args.index("--") if "--" in args else len(args)
     debug = "--debug" in args[:end] or bool(os.environ.get("MAILCFG_DEBUG"))
     args = [arg for arg in args[:end] if arg != "--debug"] + args[end:]
+    # With the nagios report on stdout, mailcfg is a monitoring plugin: whatever ends the run early is UNKNOWN (3).
+    plugin = _plugin_run(args)
     try:
         code = cli.main(args=args, prog_name="mailcfg", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("mailcfg: interrupted", err=True)
-        return EXIT_INTERRUPTED
+        return _unknown("interrupted") if plugin else EXIT_INTERRUPTED
     except click.ClickException as error:
         error.show()
-        return EXIT_USAGE
+        return _unknown(f"usage error: {error.format_message()}") if plugin else EXIT_USAGE
     except MailcfgError as error:
         click.echo(f"mailcfg: error: {error}", err=True)
-        return EXIT_USAGE
+        return _unknown(f"error: {error}") if plugin else EXIT_USAGE
     except KeyboardInterrupt:
         click.echo("mailcfg: interrupted", err=True)
-        return EXIT_INTERRUPTED
+        return _unknown("interrupted") if plugin else EXIT_INTERRUPTED
     except Exception as error:  # one clear line for a bug; the traceback only when asked for
         if debug:
             import traceback
 
             traceback.print_exc()
-        click.echo(
-            f"mailcfg: internal error ({type(error).__name__}{_where(error)}); this is a bug. "
-            "Run with --debug for the traceback.",
-            err=True,
-        )
-        return EXIT_INTERNAL
+        what = f"internal error ({type(error).__name__}{_where(error)})"
+        click.echo(f"mailcfg: {what}; this is a bug. Run with --debug for the traceback.", err=True)
+        return _unknown(f"{what}; see stderr") if plugin else EXIT_INTERNAL
     return code if isinstance(code, int) else EXIT_OK
+
+
+def _unknown(reason: str) -> int:
+    """A plugin run ended before its report: the UNKNOWN line monitoring shows (it reads stdout only), and 3."""
+    from validator.reporters import nagios
+
+    click.echo(nagios.unknown(reason), nl=False)
+    return nagios.UNKNOWN
 
 
 def _where(error: BaseException) -> str:

@@ -80,6 +80,10 @@ class Probe:
         self._closed = False
         # Set while a step spans two stages (implicit TLS: handshake, then greeting): which one a timeout hit.
         self.stage_hint: Callable[[], str] | None = None
+        # What monitoring wants to know beyond pass or fail (Unix times): the server certificate's notAfter, and
+        # the expiry of each OAuth2 access token this check used, by the id of the entry holding its credentials.
+        self.certificate_expires: float | None = None
+        self.token_expires: dict[str, float] = {}
 
     def start(self, name: str) -> None:
         if not self._closed:
@@ -175,6 +179,9 @@ class Probe:
             round(time.monotonic() - self._began, 3),
             tuple(self.stages),
             tuple(self.findings),
+            check.login.entry.id if check.login is not None else None,
+            self.certificate_expires,
+            tuple(sorted(self.token_expires.items())),
         )
 
     def scrub(self, text: str, what: str = "message") -> str:
@@ -384,9 +391,10 @@ def failed_result(check: Check, stage: str, message: str, hint: str | None = Non
 
 def certificate_stage(probe: Probe, peercert: object, warn_days: int) -> None:
     """The certificate stage after a verified handshake: MC505 when it expires within ``warn_days``."""
-    from validator.live.tls import days_left
+    from validator.live.tls import days_left, not_after
 
     probe.start("certificate")
+    probe.certificate_expires = not_after(peercert)
     days = days_left(peercert)
     if days is not None and days < warn_days:
         probe.warn(

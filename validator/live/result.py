@@ -51,6 +51,12 @@ class LiveResult:
     seconds: float
     stages: tuple[Stage, ...] = ()
     findings: tuple[Finding, ...] = ()
+    # For monitoring (the prometheus report): the id of the entry whose credentials the check logged in with
+    # (None: no login), the server certificate's notAfter and each OAuth2 access token's expiry (by that id), as
+    # Unix times, where known.
+    credentials: str | None = None
+    certificate_expires: float | None = None
+    token_expires: tuple[tuple[str, float], ...] = ()
 
 
 class Interrupted(Exception):

@@ -30,11 +30,17 @@ def context(ca_file: str | None) -> ssl.SSLContext:
     return ctx
 
 
-def days_left(peercert: Any) -> float | None:
-    """Days until the certificate's notAfter, from ``getpeercert()``'s dict."""
+def not_after(peercert: Any) -> float | None:
+    """The certificate's notAfter as a Unix time, from ``getpeercert()``'s dict."""
     if not isinstance(peercert, dict) or "notAfter" not in peercert:
         return None
-    return (ssl.cert_time_to_seconds(peercert["notAfter"]) - time.time()) / 86400
+    return float(ssl.cert_time_to_seconds(peercert["notAfter"]))
+
+
+def days_left(peercert: Any) -> float | None:
+    """Days until the certificate's notAfter, from ``getpeercert()``'s dict."""
+    expires = not_after(peercert)
+    return None if expires is None else (expires - time.time()) / 86400
 
 
 def explain(error: BaseException, host: str, implicit: bool) -> tuple[str, str, str | None]:

@@ -63,6 +63,7 @@ class Token:
     value: str
     source: str  # what the stage reports: "client_credentials from login.example.com", "command oama"
     expires_in: float | None = None
+    expires_at: float | None = None  # a Unix time: when the request was sent, plus expires_in
 
 
 def endpoint(login: Login, env: Mapping[str, str]) -> str | None:
@@ -164,6 +165,8 @@ class Tokens:
             hint = with_contact(error.hint, login.entry.model.credentials, "renew")
             probe.fail(error.message, hint, rule="MC512", login_entry=True)
         probe.learn([(login.username, token.value)])
+        if token.expires_at is not None:
+            probe.token_expires[key] = token.expires_at
         lifetime = f", valid {token.expires_in:.0f} s" if token.expires_in else ""
         probe.ok(f"{token.source}{lifetime}")
         return token.value
@@ -219,6 +222,7 @@ class Tokens:
             "event_hooks": {"response": [_refuse_redirect]},
         }
         grant = oauth2.grant.replace("_", " ")
+        sent = time.time()  # the lifetime counts from the answer; the request's start errs on the early side
         try:
             if oauth2.grant == "jwt-bearer":
                 answer = await self._assertion(login, url, scopes, http)
@@ -250,7 +254,8 @@ class Tokens:
         _usable(value)
         expires = answer.get("expires_in")
         lifetime = float(expires) if isinstance(expires, (int, float)) and not isinstance(expires, bool) else None
-        return Token(value, f"{grant} grant at {host_of(url)}", lifetime)
+        expires_at = sent + lifetime if lifetime is not None else None
+        return Token(value, f"{grant} grant at {host_of(url)}", lifetime, expires_at)
 
     async def _assertion(self, login: Login, url: str, scopes: list[str], http: dict[str, Any]) -> Any:
         """RFC 7523: a JWT signed with the service account's key, for the mailbox `subject` (default: username)."""

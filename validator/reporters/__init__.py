@@ -19,6 +19,9 @@ class ReportOptions:
     color: bool = False
     # With --strict, warnings fail the run; reports that mark failures (JUnit) follow suit.
     strict: bool = False
+    # For the monitoring reports: how long the run took up to its report, and verify's --cert-warn-days.
+    seconds: float | None = None
+    cert_warn_days: int | None = None
 
 
 def render(name: str, result: Result, options: ReportOptions) -> str:
@@ -26,7 +29,7 @@ def render(name: str, result: Result, options: ReportOptions) -> str:
     return _reporter(name).render(result, options)
 
 
-FORMATS = ("text", "json", "sarif", "github", "junit")
+FORMATS = ("text", "json", "sarif", "github", "junit", "prometheus", "nagios")
 
 
 class Reporter(Protocol):
@@ -58,6 +61,14 @@ def _reporter(name: str) -> Reporter:
         from validator.reporters import junit
 
         return junit
+    if name == "prometheus":
+        from validator.reporters import prometheus
+
+        return prometheus
+    if name == "nagios":
+        from validator.reporters import nagios
+
+        return nagios
     raise ValueError(f"no report format {name!r}; the formats are {', '.join(FORMATS)}")
 
 
