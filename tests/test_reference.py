@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from validator import cli as cli_module
 from validator.finding import Finding, Location, Severity
+from validator.live.hostlimit import BackOff, HostReport
 from validator.live.result import LiveResult
 from validator.outcome import Result
 from validator.registry import RULES
@@ -162,14 +163,16 @@ def _reported(check: Check) -> dict[str, Any]:
     assert result.findings
     assert result.suppressed
     live = LiveResult("info", "imap", "imap.example.com", 993, "ok", "folders", "all stages passed", 0.2)
-    document: dict[str, Any] = json.loads(render("json", replace(result, live=(live,)), ReportOptions()))
+    backoff = BackOff(0.5, 8, 4, "greeting: the server refused the session before the login (* BYE)", "info")
+    host = HostReport("imap.example.com", 16, 4, 8, 8, 13, 1, (backoff,))
+    document: dict[str, Any] = json.loads(render("json", replace(result, live=(live,), hosts=(host,)), ReportOptions()))
     return document
 
 
 def test_json_example_has_the_keys_the_reporter_produces(check: Check) -> None:
     example, reported = _example(), _reported(check)
     assert set(_key_paths(example)) == set(_key_paths(reported))
-    for name in ("findings", "suppressed", "live"):  # every item, not only their union, has all the keys
+    for name in ("findings", "suppressed", "live", "hosts"):  # every item, not only their union, has all the keys
         assert example[name], name
         for item in example[name]:
             assert set(_key_paths(item)) == set(_key_paths(reported[name][0])), (name, item)

@@ -173,8 +173,13 @@ def check(
     metavar="SECONDS",
     help="Deadline for each whole check.",
 )
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=8, show_default=True, help="Checks at once.")
-@click.option("--per-host", type=click.IntRange(min=1), default=4, show_default=True, help="Checks at once per host.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=16, show_default=True, help="Checks at once.")
+@click.option(
+    "--per-host",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Checks at once per host, lowered while the server pushes back [default: adapts from 4 up to 16].",
+)
 @click.option("--only", multiple=True, metavar="ID", help="Only these account ids (repeatable).")
 @_CA_FILE
 @click.option("--send-test", is_flag=True, help="Send a test message to each smtp entry's test_recipient.")
@@ -213,7 +218,7 @@ def verify(
     no_color: bool,
     timeout: float,
     jobs: int,
-    per_host: int,
+    per_host: int | None,
     only: tuple[str, ...],
     ca_file: str | None,
     send_test: bool,

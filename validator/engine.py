@@ -21,6 +21,7 @@ from validator.secrets import Places
 if TYPE_CHECKING:
     from validator.accounts import AccountSet
     from validator.live.folders import Listing
+    from validator.live.hostlimit import HostReport
     from validator.live.result import LiveResult
     from validator.trust import Trust
 
@@ -82,7 +83,9 @@ def verify(options: CheckOptions, live: VerifyOptions, progress: Callable[[int, 
     """Static checks (every referenced variable must be set), then, if no error remains, the live checks."""
     from validator.live import verify as live_verify
 
-    return live_run(options, live.trust, lambda accounts, env: live_verify(accounts, live, env, progress))
+    hosts: list[HostReport] = []
+    result = live_run(options, live.trust, lambda accounts, env: live_verify(accounts, live, env, progress, hosts))
+    return replace(result, hosts=tuple(hosts))
 
 
 def folders(options: CheckOptions, live: VerifyOptions) -> tuple[Result, dict[str, Listing]]:

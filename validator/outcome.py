@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from validator.finding import Finding, Severity
 
 if TYPE_CHECKING:
+    from validator.live.hostlimit import HostReport
     from validator.live.result import LiveResult
     from validator.loader import SourceFile
 
@@ -45,6 +46,8 @@ class Result:
     live: tuple[LiveResult, ...] = ()
     # `verify` stopped by Ctrl-C: `live` holds the checks that finished.
     interrupted: bool = False
+    # `mailcfg verify`: what the adaptive session limit did at each host contacted.
+    hosts: tuple[HostReport, ...] = ()
     # Set by `limited()`: the counts of the whole run when only some findings are kept for the report.
     totals: Summary | None = None
 

@@ -244,7 +244,7 @@ def test_round_trip_finds_the_message_times_it_and_deletes_exactly_it(fresh_mail
     assert imap_result.status == "ok", imap_result
     stage = imap_result.stages[-1]
     assert (stage.name, stage.status) == ("round-trip", "ok"), imap_result.stages
-    assert re.fullmatch(r"delivered in \d+\.\d\d s, then deleted", stage.message), stage.message
+    assert re.fullmatch(r"delivered in \d+\.\d\d s \(waited with IDLE\), then deleted", stage.message), stage.message
     line = next(line for line in render("text", result, ReportOptions()).splitlines()
                 if line.startswith("✓ imap anna "))
     assert re.search(r", round-trip \d+ ms  \(\d+\.\d\d s\)$", line), line

@@ -14,6 +14,7 @@ from validator.live.result import Interrupted, LiveResult, Stage, VerifyOptions
 
 if TYPE_CHECKING:
     from validator.accounts import AccountSet
+    from validator.live.hostlimit import HostReport
 
 __all__ = ["Interrupted", "LiveResult", "Stage", "VerifyOptions", "verify"]
 
@@ -23,8 +24,10 @@ def verify(
     options: VerifyOptions,
     env: Mapping[str, str],
     progress: Callable[[int, int], None] | None = None,
+    hosts: list[HostReport] | None = None,
 ) -> list[LiveResult]:
-    """Run every planned check the trust settings allow; the results come back in plan order.
+    """Run every planned check the trust settings allow; the results come back in plan order. ``hosts`` receives
+    what the adaptive per-host limit did at each host contacted (also when interrupted).
 
     Raises UsageError before any connection when the run names no trusted host or the plan is larger than
     ``options.max_checks``.
@@ -43,7 +46,7 @@ def verify(
     require_budget(checks, finished, options.max_checks)
     runnable = [(index, check) for index, check in enumerate(checks) if index not in finished]
     try:
-        asyncio.run(run_all(runnable, options, values, progress, finished))
+        asyncio.run(run_all(runnable, options, values, progress, finished, hosts=hosts))
     except KeyboardInterrupt:
         # The running checks were cancelled and cleaned up (round-trip messages deleted) on the way out.
         raise Interrupted([finished[index] for index in sorted(finished)]) from None

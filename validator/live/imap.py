@@ -27,7 +27,7 @@ from typing import Any, Literal, NoReturn
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from validator.live import stages, tls
+from validator.live import pushback, stages, tls
 from validator.live.plan import Check, Login
 from validator.live.probe import Probe, certificate_stage, refuse_unsendable
 from validator.live.result import VerifyOptions
@@ -41,6 +41,11 @@ ERRORS: tuple[type[Exception], ...] = (IMAPClientError, imaplib.IMAP4.error)
 MAX_LITERAL = 1 << 20
 LITERAL_BUDGET = 8 << 20
 _LOGOUT_LOCK = threading.Lock()
+# The round trip's wait: polling asks every POLL_INTERVAL; IDLE checks for the end of the wait every IDLE_SLICE
+# without a word to the server, and searches again every IDLE_RECHECK in case a notification was missed.
+POLL_INTERVAL = 0.1
+IDLE_SLICE = 0.25
+IDLE_RECHECK = 3.0
 
 
 class Session:
@@ -205,22 +210,63 @@ def check_folders(check: Check, probe: Probe, client: Any) -> None:
     probe.ok(f"{len(names)} folders, Sent folder '{shown}' found")
 
 
-def wait_and_delete(client: Any, token: str, deadline: float, stop: threading.Event) -> float | None:
-    """Poll INBOX for the tagged message until ``deadline`` (or ``stop``); delete exactly it.
+def wait_and_delete(client: Any, token: str, deadline: float, stop: threading.Event) -> tuple[float, str] | None:
+    """Wait in INBOX for the tagged message until ``deadline`` (or ``stop``); delete exactly it.
 
-    Returns the time it was found, or None.
+    With IDLE (RFC 2177) where the server offers it: the server says when a message arrives, so the wait ends
+    then rather than at the next poll, and the session is quiet meanwhile. Else SEARCH and NOOP every
+    POLL_INTERVAL. Returns the time it was found and how it was waited for (``IDLE`` or ``polling``), or None.
     """
     client.select_folder("INBOX")
+    how = "IDLE" if client.has_capability("IDLE") else "polling"
     while True:
+        _news(client)  # what came before this SEARCH is in its answer
         uids = client.search(["HEADER", PROBE_HEADER, token])
         if uids:
             arrived = time.monotonic()
             _delete(client, uids)
-            return arrived
+            return arrived, how
         if time.monotonic() >= deadline or stop.is_set():
             return None
-        stop.wait(0.1)
-        client.noop()
+        if how == "IDLE":
+            _idle(client, min(deadline, time.monotonic() + IDLE_RECHECK), stop)
+        else:
+            stop.wait(POLL_INTERVAL)
+            client.noop()
+
+
+def _idle(client: Any, until: float, stop: threading.Event) -> None:
+    """IDLE until the server announces a message (EXISTS or RECENT), ``until`` or ``stop``; then DONE.
+
+    The wait is cut into IDLE_SLICE pieces, so ``stop`` (an interrupted run that wants to clean up with this very
+    session) is seen at once. A message that arrived while SEARCH ran is announced with SEARCH's answer, which
+    imaplib keeps aside: then no IDLE at all. And IDLE is left every IDLE_RECHECK seconds to SEARCH again, in case
+    a notification was missed (a line imaplib had already buffered is invisible to the socket poll).
+    """
+    if _news(client):
+        return
+    client.idle()
+    try:
+        while not stop.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            slice_ = min(IDLE_SLICE, left)
+            began = time.monotonic()
+            responses = client.idle_check(timeout=slice_)
+            if any(len(item) > 1 and item[1] in (b"EXISTS", b"RECENT") for item in responses):
+                return
+            if not responses and time.monotonic() - began < slice_ / 2:
+                # idle_check returns at once with nothing only when the connection has ended (EOF).
+                raise imaplib.IMAP4.abort("the connection closed during IDLE")
+    finally:
+        client.idle_done()
+
+
+def _news(client: Any) -> bool:
+    """Whether the server announced new messages (EXISTS) with another command's answer since the last look;
+    forgets the announcement. imaplib keeps such untagged responses in ``untagged_responses``."""
+    return client._imap.untagged_responses.pop("EXISTS", None) is not None
 
 
 def delete_probe(client: Any, token: str) -> int:
@@ -337,7 +383,8 @@ def _connect_failed(probe: Probe, error: BaseException, host: str, implicit: boo
     if isinstance(error, socket.timeout) or session.aborted:
         probe.start("greeting")  # with implicit TLS the handshake worked: what failed is the greeting
         stages.silent(probe, implicit)
-    stages.greeting_failed(probe, _text(probe, error))
+    text = _text(probe, error)
+    stages.greeting_failed(probe, text, pushback.cut_off(error) or pushback.imap_greeting(text))
 
 
 def _certificate(probe: Probe, client: Any, options: VerifyOptions) -> None:
@@ -371,6 +418,7 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any, sess
         else:
             client.login(login.username, password)
     except LoginError as error:
+        _refused_for_now(probe, error)
         if isinstance(error.__context__, (OSError, imaplib.IMAP4.abort)) or "socket error" in str(error):
             probe.fail("the server closed the connection during authentication", login_entry=True)
         stages.rejected(probe, login, _text(probe, error))
@@ -378,6 +426,16 @@ def _login(check: Check, env: Mapping[str, str], probe: Probe, client: Any, sess
         probe.fail(f"authentication failed ({_text(probe, error)})", login_entry=True)
     session.checkpoint(probe, client)  # given up during the login: log out at once
     probe.ok(f"logged in as {username}")
+
+
+def _refused_for_now(probe: Probe, error: BaseException) -> None:
+    """A login refused with ``[UNAVAILABLE]`` or ``[LIMIT]`` is throttling, not a wrong password: push-back,
+    never tried again (the credentials went out)."""
+    text = _text(probe, error)
+    if pushback.imap_login(text):
+        pushback.refuse(
+            probe, f"the server refused the login for now ({text})", credentials_sent=True, login_entry=True
+        )
 
 
 def _bearer_login(check: Check, login: Login, probe: Probe, client: Any, session: Session) -> None:
@@ -395,6 +453,7 @@ def _bearer_login(check: Check, login: Login, probe: Probe, client: Any, session
         else:
             client.oauthbearer_login(login.username, token)
     except LoginError as error:
+        _refused_for_now(probe, error)
         if isinstance(error.__context__, (OSError, imaplib.IMAP4.abort)) or "socket error" in str(error):
             probe.fail("the server closed the connection during authentication", login_entry=True)
         stages.token_rejected(probe, login, _text(probe, error), "imap")

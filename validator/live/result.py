@@ -16,8 +16,10 @@ class VerifyOptions:
     """Settings of one ``mailcfg verify`` run."""
 
     timeout: float = 30.0
-    jobs: int = 8
-    per_host: int = 4
+    jobs: int = 16
+    # The adaptive per-host limit (validator/live/hostlimit.py): None adapts between its start and its default
+    # ceiling; a number given starts there and is the ceiling.
+    per_host: int | None = None
     only: tuple[str, ...] = ()
     ca_file: str | None = None
     send_test: bool = False

@@ -1,10 +1,13 @@
 """Runs the planned checks concurrently within limits and deadlines.
 
-Limits: ``--jobs`` sessions at once, at most ``per_host`` per server host, and never two sessions for one
-account (a lock per protocol, host, port and username: servers cap sessions per user, and Dovecot
+Limits: ``--jobs`` sessions at once, an adaptive limit per server host (validator/live/hostlimit.py: it grows
+while the host answers well and halves when it pushes back, never above ``--per-host``), and never two sessions
+for one account (a lock per protocol, host, port and username: servers cap sessions per user, and Dovecot
 penalises parallel failures). Slots are taken before the account lock, so a round trip (an imap check
 that also sends through smtp) can never wait in a cycle. Each whole check has a deadline; an imap
-thread still blocked when it passes has its socket shut down.
+thread still blocked when it passes has its socket shut down. A check the host refused before any credential
+was sent goes to the back of the host's queue and is tried again, within the same deadline; after the
+credentials, nothing is tried again.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from validator.live import imap, smtp
+from validator.live.hostlimit import CEILING, HostLimit, HostReport
 from validator.live.plan import Check, Login, SmtpTarget, smtp_check
 from validator.live.probe import Probe, StageFailed
-from validator.live.result import LiveResult, VerifyOptions
+from validator.live.pushback import MAX_ATTEMPTS, PushBack
+from validator.live.result import OK, LiveResult, VerifyOptions
 from validator.live.tokens import Commands, Tokens
 from validator.trust import normalize_host
 
@@ -35,15 +40,30 @@ ImapStep = Callable[[Check, Probe, Any], None]
 CLEANUP_SECONDS = 5.0
 # A round trip stops waiting this long before the check's deadline, to report and clean up in time.
 WAIT_MARGIN = 0.5
+# A refused check waits this long before queueing again (doubled per attempt), and is not tried again with less
+# than RETRY_MIN of its deadline left: the refusal is reported instead.
+RETRY_DELAY = 0.2
+RETRY_MIN = 1.0
 _CLEANUP_ERRORS: tuple[type[BaseException], ...] = (asyncio.TimeoutError, OSError, *imap.ERRORS)
 
 
 class _Limits:
     def __init__(self, options: VerifyOptions) -> None:
         self.jobs = asyncio.Semaphore(max(options.jobs, 1))
-        self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(options.per_host))
+        self.per_host = options.per_host
+        self.began = time.monotonic()
+        self.hosts: dict[str, HostLimit] = {}
         self.accounts: defaultdict[tuple[str, str, int, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self.executor = ThreadPoolExecutor(max_workers=max(options.jobs, 1), thread_name_prefix="mailcfg-imap")
+
+    def host(self, name: str) -> HostLimit:
+        key = name.lower()
+        if key not in self.hosts:
+            if self.per_host is None:
+                self.hosts[key] = HostLimit(key, CEILING, self.began)
+            else:  # the user vouches for this many: start there, still halve on push-back
+                self.hosts[key] = HostLimit(key, self.per_host, self.began, start=self.per_host)
+        return self.hosts[key]
 
     def account(self, protocol: str, host: str, port: int, login: Login | None) -> asyncio.Lock:
         return self.accounts[(protocol, host.lower(), port, login.username if login else "")]
@@ -73,11 +93,14 @@ async def run_all(
     progress: Callable[[int, int], None] | None,
     finished: dict[int, LiveResult],
     imap_step: ImapStep = imap.check_folders,
+    hosts: list[HostReport] | None = None,
 ) -> None:
     """Run every (plan index, check); each result lands in ``finished`` under its index as soon as it is known.
 
     ``imap_step`` is what an imap check does after its login. ``env`` holds the secret values read so far (by
-    :attr:`validator.secrets.Ref.key`); a `{command:}` secret's value is added to it when its first check runs it."""
+    :attr:`validator.secrets.Ref.key`); a `{command:}` secret's value is added to it when its first check runs it.
+    ``hosts`` receives what the adaptive limit did at each host, in the order of their first check (also when
+    interrupted)."""
     limits = _Limits(options)
     values = env
     tokens = Tokens((check for _, check in checks), options, values)
@@ -97,6 +120,8 @@ async def run_all(
         )
     finally:
         limits.executor.shutdown(wait=False, cancel_futures=True)
+        if hosts is not None:
+            hosts.extend(limit.report() for limit in limits.hosts.values())
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
@@ -111,33 +136,68 @@ async def _guarded(
     imap_step: ImapStep,
 ) -> LiveResult:
     # The trust settings were applied before (policy.screen): every check here may contact its hosts.
-    async with (
-        limits.jobs,
-        limits.hosts[check.host.lower()],
-        limits.account(check.protocol, check.host, check.port, check.login),
-    ):
-        probe = Probe(check, _secrets(check.login, env))
-        session = imap.Session()
-        deadline = time.monotonic() + options.timeout
-        run = CheckRun(check, options, env, limits, probe, session, deadline, *sources, imap_step)
-        try:
-            await asyncio.wait_for(_run(run), options.timeout)
-        except StageFailed:
-            pass
-        except asyncio.TimeoutError:
-            probe.close_with_timeout(options.timeout)
-            session.abort()
-        except asyncio.CancelledError:  # Ctrl-C: free a blocked imap thread, or the process could not exit
-            probe.close_with_timeout(options.timeout)
-            session.abort()
-            raise
-        except Exception as error:  # one broken conversation must not end the whole run
-            probe.unexpected(error)
-            session.abort()
-        finally:
-            if session.client is not None:
-                await _thread(limits, imap.logout, session.client)
-        return probe.result()
+    host = limits.host(check.host)
+    deadline: float | None = None  # set when the first attempt starts: the queue before it does not count
+    attempt = 0
+    while True:
+        attempt += 1
+        async with limits.jobs:
+            epoch = await host.acquire()
+            try:
+                async with limits.account(check.protocol, check.host, check.port, check.login):
+                    if deadline is None:
+                        deadline = time.monotonic() + options.timeout
+                    probe, pushed = await _attempt(check, options, env, limits, sources, imap_step, deadline)
+            finally:
+                host.release()
+        if pushed is None:
+            if any(stage.status == OK and stage.name in ("greeting", "tls") for stage in probe.stages):
+                host.served()
+            return probe.result()
+        if pushed.refused and not host.answered:
+            return probe.result()  # refused from the start: the server is down or the port wrong, not busy
+        host.push_back(epoch, pushed.reason, check.account)
+        delay = RETRY_DELAY * 2 ** (attempt - 1)
+        if pushed.credentials_sent or attempt >= MAX_ATTEMPTS or deadline - time.monotonic() < delay + RETRY_MIN:
+            return probe.result()
+        host.retried()
+        await asyncio.sleep(delay)
+
+
+async def _attempt(
+    check: Check,
+    options: VerifyOptions,
+    env: Mapping[str, str],
+    limits: _Limits,
+    sources: tuple[Tokens, Commands],
+    imap_step: ImapStep,
+    deadline: float,
+) -> tuple[Probe, PushBack | None]:
+    """One session of ``check`` until ``deadline``; its probe, and the push-back that ended it if one did."""
+    probe = Probe(check, _secrets(check.login, env))
+    session = imap.Session()
+    run = CheckRun(check, options, env, limits, probe, session, deadline, *sources, imap_step)
+    pushed: PushBack | None = None
+    try:
+        await asyncio.wait_for(_run(run), max(deadline - time.monotonic(), 0.0))
+    except PushBack as failure:
+        pushed = failure
+    except StageFailed:
+        pass
+    except asyncio.TimeoutError:
+        probe.close_with_timeout(options.timeout)
+        session.abort()
+    except asyncio.CancelledError:  # Ctrl-C: free a blocked imap thread, or the process could not exit
+        probe.close_with_timeout(options.timeout)
+        session.abort()
+        raise
+    except Exception as error:  # one broken conversation must not end the whole run
+        probe.unexpected(error)
+        session.abort()
+    finally:
+        if session.client is not None:
+            await _thread(limits, imap.logout, session.client)
+    return probe, pushed
 
 
 async def _run(run: CheckRun) -> None:
@@ -216,14 +276,15 @@ async def _round_trip(run: CheckRun, target: SmtpTarget, client: Any) -> None:
             f"the message to {address} bounced: {reply}", "check `address`: the server refuses it", at=("address",)
         )
     probe.start("round-trip")
-    arrived = await _wait_for_probe(run, client, token)
-    if arrived is None:
+    found = await _wait_for_probe(run, client, token)
+    if found is None:
         probe.fail(
             f"the message sent to {address} did not arrive in INBOX within {time.monotonic() - began:.1f} s",
             "check `address`, and that the server delivers to it (a bounce may be on its way); --timeout waits longer",
             at=("address",),
         )
-    probe.ok(f"delivered in {arrived - began:.2f} s, then deleted")
+    arrived, how = found
+    probe.ok(f"delivered in {arrived - began:.2f} s (waited with {how}), then deleted")
 
 
 def _refuse_other_mailbox(probe: Probe, check: Check, address: str) -> None:
@@ -244,7 +305,7 @@ def _refuse_other_mailbox(probe: Probe, check: Check, address: str) -> None:
     )
 
 
-async def _wait_for_probe(run: CheckRun, client: Any, token: str) -> float | None:
+async def _wait_for_probe(run: CheckRun, client: Any, token: str) -> tuple[float, str] | None:
     """Wait for the round-trip message; when cancelled (deadline, Ctrl-C), stop waiting and delete it anyway.
 
     The waiting thread is asked to stop rather than having its socket cut, so the same session can then

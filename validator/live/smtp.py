@@ -22,7 +22,7 @@ from typing import Any
 
 import aiosmtplib
 
-from validator.live import stages, tls
+from validator.live import pushback, stages, tls
 from validator.live.plan import Check, Login
 from validator.live.probe import Probe, certificate_stage, refuse_unsendable
 from validator.live.result import VerifyOptions
@@ -101,7 +101,9 @@ async def open_session(probe: Probe, host: str, port: int, encryption: str, opti
         sock.close()
         if not handshake.is_set():
             stages.tls_failed(probe, error, host, implicit)
-        stages.greeting_failed(probe, _reply(probe, error))
+        code = error.code if isinstance(error, aiosmtplib.SMTPResponseException) else None
+        pushed = pushback.cut_off(error) or pushback.smtp_reply(code, getattr(error, "message", ""))
+        stages.greeting_failed(probe, _reply(probe, error), pushed)
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -205,9 +207,16 @@ async def authenticate(
         else:
             offered = probe.outside(", ".join(methods) or "none", "mechanism list")
             probe.fail(f"no supported AUTH mechanism (server offers {offered})", login_entry=True)
-    except aiosmtplib.SMTPAuthenticationError as error:
-        stages.rejected(probe, login, _reply(probe, error))
-    except aiosmtplib.SMTPResponseException as error:
+    except aiosmtplib.SMTPResponseException as error:  # SMTPAuthenticationError (a 535, or any other refusal) too
+        if pushback.smtp_reply(error.code, error.message):  # 421, 454 4.7.0: "not now", not a wrong password
+            pushback.refuse(
+                probe,
+                f"the server refused the login for now ({_reply(probe, error)})",
+                credentials_sent=True,
+                login_entry=True,
+            )
+        if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+            stages.rejected(probe, login, _reply(probe, error))
         probe.fail(f"authentication failed ({_reply(probe, error)})", login_entry=True)
     except (aiosmtplib.SMTPException, OSError) as error:
         probe.fail(f"the server closed the connection during authentication ({_reply(probe, error)})", login_entry=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
 from validator.contacts import with_contact
-from validator.live import tls
+from validator.live import pushback, tls
 from validator.live.plan import Check, Login
 from validator.live.probe import Probe, refuse_unsendable
 
@@ -40,7 +40,10 @@ def connect_failed(probe: Probe, last: OSError | None, socket_timeout: bool = Fa
     connect timeout like any other error, with its reason.
     """
     if isinstance(last, ConnectionRefusedError):
-        probe.fail("connection refused", "is the server running, and is `port` right?")
+        # Push-back only from a host that has answered in this run (the runner decides): else the server is down.
+        pushback.refuse(probe, "connection refused", "is the server running, and is `port` right?", refused=True)
+    if isinstance(last, (ConnectionResetError, ConnectionAbortedError)):
+        pushback.refuse(probe, f"connection reset ({last.strerror})")
     if socket_timeout and isinstance(last, socket.timeout):
         probe.fail("connection timed out")
     probe.fail(f"cannot connect ({last.strerror if last else 'no address'})")
@@ -63,9 +66,12 @@ def silent(probe: Probe, implicit: bool) -> NoReturn:
     probe.fail("no greeting from the server" if probe.current == "greeting" else "no TLS handshake", hint)
 
 
-def greeting_failed(probe: Probe, reply: str) -> NoReturn:
-    """The connection broke during the greeting; ``reply`` is the error, ready to print."""
+def greeting_failed(probe: Probe, reply: str, pushed: bool = False) -> NoReturn:
+    """The connection broke during the greeting; ``reply`` is the error, ready to print. ``pushed``: the server
+    refused the session for now (an IMAP ``* BYE``, an SMTP 421 or 4.7.x greeting, a reset), before any login."""
     probe.start("greeting")
+    if pushed:
+        pushback.refuse(probe, f"the server refused the session before the login ({reply})")
     probe.fail(f"connection failed during the greeting ({reply})")
 
 

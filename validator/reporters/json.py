@@ -49,6 +49,29 @@ def render(result: Result, options: ReportOptions) -> str:
             }
             for live in result.live
         ],
+        # `verify` only: what the adaptive session limit did at each host (validator/live/hostlimit.py).
+        "hosts": [
+            {
+                "host": host.host,
+                "ceiling": host.ceiling,
+                "limit": host.limit,
+                "peak_limit": host.peak_limit,
+                "peak_sessions": host.peak_sessions,
+                "sessions": host.sessions,
+                "retries": host.retries,
+                "backoffs": [
+                    {
+                        "seconds": backoff.seconds,
+                        "from": backoff.limit_from,
+                        "to": backoff.limit_to,
+                        "reason": backoff.reason,
+                        "account": backoff.account,
+                    }
+                    for backoff in host.backoffs
+                ],
+            }
+            for host in result.hosts
+        ],
         # Always present, so a consumer tells "verify stopped by Ctrl-C, `live` is partial" from a whole run.
         "interrupted": result.interrupted,
         "summary": summary_json(summary),
