@@ -1057,6 +1057,32 @@ class MailServers:
         content = content.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         return _lmtp_exchange(self.lmtp.address, mail_from, recipient, content)
 
+    # -- more users
+
+    def add_users(self, users: Mapping[str, str], fields: Sequence[str] = ()) -> None:
+        """Add mailbox users to the running Dovecot, for tests and benchmarks that need many distinct logins or a
+        per-user setting. ``fields``: passwd-file extra fields for each (``userdb_rawlog_dir=DIR``,
+        ``userdb_imap_capability=IMAP4rev1``; a value holds no space). Users already there are left as they are.
+        Only Dovecot knows them: the SMTP servers accept the fixed users (send with ``mailer@``)."""
+        path = self.root / "dovecot" / "users"
+        known = {line.split(":", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()}
+        extra = " ".join(fields)
+        lines = []
+        for user, password in users.items():
+            if any(character in user + password for character in ":\n") or any(" " in f or "\n" in f for f in fields):
+                raise ValueError(f"{user}: a passwd-file line holds no ':' in names or passwords, no spaces in fields")
+            if user not in known:
+                lines.append(f"{user}:{{PLAIN}}{password}::::::{extra}\n")
+        before = path.stat().st_mtime
+        with path.open("a", encoding="utf-8") as file:
+            file.writelines(lines)
+        # Dovecot rereads a passwd-file when its modification time (whole seconds) or size changed, but looks at
+        # most once a second (db-passwd-file.c: not again within the same ioloop second): make sure the time changed,
+        # then let the second turn, so the next login reads the new file.
+        stamp = max(int(before) + 1, int(time.time()))
+        os.utime(path, (stamp, stamp))
+        time.sleep(1.02 - time.time() % 1)
+
     # -- SMTP records
 
     def reset_records(self) -> None:
@@ -1125,6 +1151,12 @@ class MailServers:
                          default_flow_style=False)
         path.write_text(text, encoding="utf-8")
         return path, env
+
+
+def numbered_users(count: int, prefix: str = "bench") -> dict[str, str]:
+    """``count`` distinct users and passwords for :meth:`MailServers.add_users`: bench001@example.test … with
+    Bench-Secret-001 …"""
+    return {f"{prefix}{number:03d}@{DOMAIN}": f"{prefix.title()}-Secret-{number:03d}" for number in range(1, count + 1)}
 
 
 # ----------------------------------------------------------------------------------------------- start and stop
@@ -1221,5 +1253,5 @@ def running_mail_servers(root: Path | None = None, hosts: Hosts = HOSTS) -> Iter
 __all__ = [
     "COMMON_FOLDERS", "DOMAIN", "HOSTS", "PASSWORDS", "SENT_FOLDERS", "AuthAttempt", "Delivery", "Endpoint",
     "Hosts", "MailMessage", "MailServers", "MailServersError", "Secret", "SmtpRecord", "SmtpServer",
-    "running_mail_servers",
+    "numbered_users", "running_mail_servers",
 ]

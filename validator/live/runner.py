@@ -2,8 +2,8 @@
 
 Limits: ``--jobs`` sessions at once, an adaptive limit per server host (validator/live/hostlimit.py: it grows
 while the host answers well and halves when it pushes back, never above ``--per-host``), and never two sessions
-for one account (a lock per protocol, host, port and username: servers cap sessions per user, and Dovecot
-penalises parallel failures). Slots are taken before the account lock, so a round trip (an imap check
+for one account (a lock per protocol, host and username, whatever the port: servers cap sessions per user, and
+Dovecot penalises parallel failures). Slots are taken before the account lock, so a round trip (an imap check
 that also sends through smtp) can never wait in a cycle. Each whole check has a deadline; an imap
 thread still blocked when it passes has its socket shut down. A check the host refused before any credential
 was sent goes to the back of the host's queue and is tried again, within the same deadline; after the
@@ -53,7 +53,7 @@ class _Limits:
         self.per_host = options.per_host
         self.began = time.monotonic()
         self.hosts: dict[str, HostLimit] = {}
-        self.accounts: defaultdict[tuple[str, str, int, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.accounts: defaultdict[tuple[str, str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self.executor = ThreadPoolExecutor(max_workers=max(options.jobs, 1), thread_name_prefix="mailcfg-imap")
 
     def host(self, name: str) -> HostLimit:
@@ -65,8 +65,9 @@ class _Limits:
                 self.hosts[key] = HostLimit(key, self.per_host, self.began, start=self.per_host)
         return self.hosts[key]
 
-    def account(self, protocol: str, host: str, port: int, login: Login | None) -> asyncio.Lock:
-        return self.accounts[(protocol, host.lower(), port, login.username if login else "")]
+    def account(self, protocol: str, host: str, login: Login | None) -> asyncio.Lock:
+        # Not by port: a server counts a user's sessions whichever port they came in on (993 and 143 alike).
+        return self.accounts[(protocol, host.lower(), login.username if login else "")]
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ async def _guarded(
         async with limits.jobs:
             epoch = await host.acquire()
             try:
-                async with limits.account(check.protocol, check.host, check.port, check.login):
+                async with limits.account(check.protocol, check.host, check.login):
                     if deadline is None:
                         deadline = time.monotonic() + options.timeout
                     probe, pushed = await _attempt(check, options, env, limits, sources, imap_step, deadline)
@@ -247,7 +248,7 @@ async def _round_trip(run: CheckRun, target: SmtpTarget, client: Any) -> None:
             probe.fail(f"could not send through smtp '{target.entry.id}' (stage token: {failure})", at=("outgoing",))
         probe.learn([(login.username, sender_token)])
     from_address = login.username if login and "@" in login.username else address
-    async with run.limits.account("smtp", sender_check.host, model.effective_port, login):
+    async with run.limits.account("smtp", sender_check.host, login):
         began = time.monotonic()
         try:
             connection = await smtp.open_session(
