@@ -96,6 +96,8 @@ class _LoopThread:
             self._tasks.add(task)
             try:
                 await self._handler(reader, writer)
+            except asyncio.CancelledError:
+                pass  # stop() ends every connection: nothing to report
             finally:
                 self._tasks.discard(task)
                 writer.close()

@@ -83,7 +83,7 @@ class HostLimit:
         self._credit = 0
         self._epoch = 0
         self._active = 0
-        self._queue: deque[asyncio.Future[None]] = deque()
+        self._queue: deque[asyncio.Future[int]] = deque()
         self._peak_limit = self.limit
         self._peak_sessions = 0
         self._sessions = 0
@@ -91,14 +91,16 @@ class HostLimit:
         self._backoffs: list[BackOff] = []
 
     async def acquire(self) -> int:
-        """Wait for a slot (first come, first served); returns the round it was taken in, for :meth:`push_back`."""
+        """Wait for a slot (first come, first served); returns the round it was given in, for :meth:`push_back`
+        and :meth:`served`."""
         if self._active < self.limit and not self._queue:
             self._active += 1
+            epoch = self._epoch
         else:
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
             self._queue.append(waiter)
             try:
-                await waiter
+                epoch = await waiter
             except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled():
                     self.release()  # the slot was handed over just as the wait was cancelled: pass it on
@@ -107,17 +109,18 @@ class HostLimit:
                 raise
         self._sessions += 1
         self._peak_sessions = max(self._peak_sessions, self._active)
-        return self._epoch
+        return epoch
 
     def release(self) -> None:
         self._active -= 1
         self._wake()
 
-    def served(self) -> None:
-        """A session the server answered well. The limit grows only while checks wait for it: a limit nobody
-        used says nothing about what the server takes."""
+    def served(self, epoch: int) -> None:
+        """A session taken in round ``epoch`` that the server answered well. The limit grows only from sessions
+        taken since the last halving (older ones ran under a limit the server already refused), and only while
+        checks wait for it: a limit nobody used says nothing about what the server takes."""
         self.answered = True
-        if self.limit >= self.ceiling or not (self._queue or self._active >= self.limit):
+        if epoch != self._epoch or self.limit >= self.ceiling or not (self._queue or self._active >= self.limit):
             return
         if self.limit < self._threshold:
             self.limit += 1
@@ -130,7 +133,8 @@ class HostLimit:
         self._wake()
 
     def push_back(self, epoch: int, reason: str, account: str) -> None:
-        """The server refused a session taken in round ``epoch``: halve the limit, once per round."""
+        """The server refused a session given in round ``epoch``: halve the limit, once per round. Call it before
+        the session's slot is released, so the slot goes on under the halved limit."""
         if epoch != self._epoch:
             return
         halved = max(self.limit // 2, 1)
@@ -159,4 +163,4 @@ class HostLimit:
             waiter = self._queue.popleft()
             if not waiter.done():
                 self._active += 1
-                waiter.set_result(None)
+                waiter.set_result(self._epoch)

@@ -149,15 +149,17 @@ async def _guarded(
                     if deadline is None:
                         deadline = time.monotonic() + options.timeout
                     probe, pushed = await _attempt(check, options, env, limits, sources, imap_step, deadline)
+                # Decided before the slot is released, so it goes on under the new limit.
+                if pushed is None and any(s.status == OK and s.name in ("greeting", "tls") for s in probe.stages):
+                    host.served(epoch)
+                # Refused from the start is a server that is down or a wrong port, not a busy server.
+                counts = pushed is not None and (host.answered or not pushed.refused)
+                if pushed is not None and counts:
+                    host.push_back(epoch, pushed.reason, check.account)
             finally:
                 host.release()
-        if pushed is None:
-            if any(stage.status == OK and stage.name in ("greeting", "tls") for stage in probe.stages):
-                host.served()
+        if pushed is None or not counts:
             return probe.result()
-        if pushed.refused and not host.answered:
-            return probe.result()  # refused from the start: the server is down or the port wrong, not busy
-        host.push_back(epoch, pushed.reason, check.account)
         delay = RETRY_DELAY * 2 ** (attempt - 1)
         if pushed.credentials_sent or attempt >= MAX_ATTEMPTS or deadline - time.monotonic() < delay + RETRY_MIN:
             return probe.result()
