@@ -41,6 +41,7 @@ SPEC_SEVERITY = {
     "MC306": "error",
     "MC307": "warning",
     "MC308": "warning",
+    "MC309": "info",
     "MC401": "error",
     "MC402": "info",
     "MC403": "warning",

@@ -259,7 +259,7 @@ def test_allow_env_withholds_the_variables_outside_it(
     _, out, _ = cli("secrets", accounts(tmp_path), "--no-config", *args)
     assert "set; allowed by --allow-env" in out
     assert "not read: outside --allow-env" in out
-    assert out.splitlines()[-1] == "2 secrets: 1 set, 1 outside --allow-env"
+    assert out.splitlines()[-1] == "2 secrets: 1 set, 1 not allowed here"
 
 
 def test_a_variable_outside_allow_env_is_never_looked_up(tmp_path: Path) -> None:
@@ -378,11 +378,13 @@ def test_reference_reads_whichever_source_a_secret_names() -> None:
         "credential": ("info_pw", "credential info_pw"),
         "command": (["op", "read", "op://Mail/info pw"], "command op read 'op://Mail/info pw'"),
     }
+    # Without trust settings: a file outside every --allow-secret-dir is not looked at; no $CREDENTIALS_DIRECTORY.
+    status = {"file": handoff.WITHHELD, "credential": handoff.MISSING, "command": handoff.NOT_CHECKED}
     for kind, (value, text) in others.items():
         secret = SimpleNamespace(**dict.fromkeys(("env", "file", "credential", "command")) | {kind: value})
         ref = handoff.reference(secret)
         assert (ref.kind, ref.text) == (kind, text)
-        assert handoff.availability(ref, {}, Trust()).status == handoff.NOT_CHECKED
+        assert handoff.availability(ref, {}, Trust()).status == status[kind]
     with pytest.raises(ValueError, match="names none"):
         handoff.reference(SimpleNamespace(env=None))
 
@@ -391,6 +393,43 @@ def test_a_command_reference_is_allowed_only_by_its_program() -> None:
     ref = handoff.Reference("command", ("op", "read", "x"))
     assert handoff.availability(ref, {}, Trust(commands=("op",))) == handoff.Availability("not-checked", None, True)
     assert handoff.availability(ref, {}, Trust(commands=("oama",))).allowed is False
+
+
+def test_files_and_credentials_are_looked_at_without_being_opened(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file inside --allow-secret-dir and a credential in $CREDENTIALS_DIRECTORY are "set" when they are there and
+    readable; a missing one is "not set" (and --require-env exits 1); a file outside is not looked at. Their content
+    (a canary) never shows."""
+    secrets_dir, creds = tmp_path / "secrets", tmp_path / "creds"
+    for folder in (secrets_dir, creds):
+        folder.mkdir()
+    (secrets_dir / "smtp_pw").write_text(SMTP_CANARY + "\n", encoding="utf-8")
+    (secrets_dir / "smtp_pw").chmod(0o600)
+    (creds / "info_pw").write_text(IMAP_CANARY + "\n", encoding="utf-8")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    text = VALID.replace("{env: SMTP_PASSWORD}", "{file: secrets/smtp_pw}").replace(
+        "{env: IMAP_INFO_PASSWORD}", "{credential: info_pw}")
+    path = accounts(tmp_path, text)
+    code, document = sheet_json(cli, path, "--allow-secret-dir", str(secrets_dir))
+    assert code == 0
+    assert row(document, "secrets/smtp_pw")["available"] == {"status": "available", "set": None, "allowed": True}
+    assert row(document, "info_pw")["available"] == {"status": "available", "set": None, "allowed": True}
+    code, out, _ = cli("secrets", path, "--no-config", "--allow-secret-dir", str(secrets_dir))
+    assert (code, out.count("readable")) == (0, 2), out
+    assert SMTP_CANARY not in out
+    assert IMAP_CANARY not in out
+    # Outside every --allow-secret-dir: not looked at; --require-env fails on it.
+    code, document = sheet_json(cli, path, "--require-env")
+    assert code == 1
+    assert row(document, "secrets/smtp_pw")["available"] == {"status": "withheld", "set": None, "allowed": False}
+    _, out, _ = cli("secrets", path, "--no-config")
+    assert "not read: outside --allow-secret-dir" in out
+    # Missing: not set.
+    (creds / "info_pw").unlink()
+    code, document = sheet_json(cli, path, "--allow-secret-dir", str(secrets_dir), "--require-env")
+    assert code == 1
+    assert row(document, "info_pw")["available"]["status"] == "missing"
 
 
 # ------------------------------------------------------------------------------------------------ the docs

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -20,6 +20,9 @@ from validator.loader import SECTIONS, Document
 from validator.model import ENTRY_MODELS, Credentials, Imap, Smtp, User
 from validator.sanitize import has_control, one_line
 from validator.secrets import Places
+
+if TYPE_CHECKING:
+    from validator.sops import Encryption
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -85,6 +88,10 @@ class AccountSet:
     # Entries that failed the schema: missing from the models, or modelled without the keys at fault.
     # Whatever the suppressions say, export and diff must not present such a set as complete.
     flawed: list[Origin] = field(default_factory=list)
+    # The documents SOPS encrypted, with what is encrypted in each (MC306, MC309).
+    encrypted: list[tuple[Document, Encryption]] = field(default_factory=list)
+    # The values `--sops` decrypted, by secret reference key (validator.sops.key); never shown.
+    sops_values: dict[str, str] = field(default_factory=dict, repr=False)
 
     def raw_ids(self, section: str) -> dict[str, RawEntry]:
         """First entry of ``section`` for each id."""
@@ -118,6 +125,8 @@ class Context:
     places: Places = field(default_factory=Places)
     # A live run (verify, folders): a secret its trust settings refuse is the trust screen's MC511, per check.
     live: bool = False
+    # `--sops`: SOPS-encrypted files are decrypted for the live run.
+    sops: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,12 +139,16 @@ class Checked:
     invalid: Mapping[tuple[str, int], set[object]] = field(default_factory=dict)
     # Entries the fast path (prevalidate) already made into models.
     passed: Mapping[tuple[str, int], BaseModel] = field(default_factory=dict)
+    # What SOPS encrypted in the document, if it did.
+    encryption: Encryption | None = None
 
 
 _ROOT_KEYS = frozenset({"version", *SECTIONS})
 
 
-def prevalidate(document: Document) -> tuple[bool, dict[tuple[str, int], BaseModel]]:
+def prevalidate(
+    document: Document, encryption: Encryption | None = None
+) -> tuple[bool, dict[tuple[str, int], BaseModel]]:
     """The fast path: whether the document's top level is valid, and the entries that certainly are.
 
     An entry that passes pydantic in strict mode, holds no null and passes the format checks is valid
@@ -156,8 +169,9 @@ def prevalidate(document: Document) -> tuple[bool, dict[tuple[str, int], BaseMod
         for index, item in enumerate(data.get(section, ())):
             if not isinstance(item, dict) or _has_null(item):
                 continue
+            view = _decrypted_view(item, (section, index), encryption, document) if encryption is not None else item
             try:
-                entry = model.model_validate(item, strict=True)
+                entry = model.model_validate(view, strict=True)
             except ValidationError:
                 continue
             if _formats_ok(entry):
@@ -201,6 +215,8 @@ def build(checked: Iterable[Checked], complete: bool) -> AccountSet:
         data = document.data
         if not isinstance(data, dict):
             continue
+        if outcome.encryption is not None:
+            accounts.encrypted.append((document, outcome.encryption))
         if isinstance(data.get("users"), list):
             accounts.has_users = True
         for section, model in ENTRY_MODELS.items():
@@ -222,12 +238,22 @@ def build(checked: Iterable[Checked], complete: bool) -> AccountSet:
                     accounts.flawed.append(origin)
                 try:
                     valid = {k: v for k, v in item.items() if k not in bad} if bad else item
+                    if outcome.encryption is not None:
+                        valid = _decrypted_view(valid, (section, index), outcome.encryption, document)
                     target.append(Entry(model.model_validate(valid), origin))
                 except ValidationError as error:
                     if bad is None:  # the schema let through what the model refuses: report, never crash
                         accounts.problems.extend(_refused(error, origin))
                         accounts.flawed.append(origin)
     return accounts
+
+
+def _decrypted_view(
+    item: dict[str, Any], entry: tuple[str, int], encryption: Encryption, document: Document
+) -> dict[str, Any]:
+    from validator.sops import with_secrets
+
+    return with_secrets(item, entry, encryption, document.source.name)
 
 
 def _raw_id(item: Mapping[Any, Any]) -> str | None:

@@ -84,6 +84,11 @@ _ALLOW_SECRET_DIR = click.option(
     metavar="DIR",
     help="`{file:}` secrets may be read only inside these directories (repeatable; also MAILCFG_ALLOW_SECRET_DIR).",
 )
+_SOPS = click.option(
+    "--sops",
+    is_flag=True,
+    help="Decrypt SOPS-encrypted account files with the sops program (age or PGP keys only).",
+)
 _CA_FILE = click.option("--ca-file", type=click.Path(dir_okay=False, exists=True), help="Also trust this CA (PEM).")
 _ENV_FILE = click.option(
     "--env-file", type=click.Path(dir_okay=False), help="Load a dotenv file first; set variables win."
@@ -196,6 +201,7 @@ def check(
 )
 @_ALLOW_INSECURE
 @_ALLOW_COMMAND
+@_SOPS
 @click.option(
     "--max-checks",
     type=click.IntRange(min=1),
@@ -229,6 +235,7 @@ def verify(
     allow_recipients: tuple[str, ...],
     allow_insecure: tuple[str, ...],
     allow_commands: tuple[str, ...],
+    sops: bool,
     max_checks: int,
     cert_warn_days: int,
     no_progress: bool,
@@ -263,7 +270,7 @@ def verify(
             " password; pass --allow-env 'MAILCFG_*' (or set MAILCFG_ALLOW_ENV)",
             err=True,
         )
-    options = _check_options(**common)
+    options = replace(_check_options(**common), sops=sops)
     live = VerifyOptions(
         timeout=timeout,
         jobs=jobs,
@@ -319,6 +326,7 @@ def verify(
 @_ALLOW_INSECURE
 @_ALLOW_COMMAND
 @_ALLOW_SECRET_DIR
+@_SOPS
 @click.option(
     "--max-checks",
     type=click.IntRange(min=1),
@@ -342,6 +350,7 @@ def folders_command(
     allow_insecure: tuple[str, ...],
     allow_commands: tuple[str, ...],
     allow_secret_dirs: tuple[str, ...],
+    sops: bool,
     max_checks: int,
     env_file: str | None,
     config_file: str | None,
@@ -374,6 +383,7 @@ def folders_command(
     options = _check_options(
         paths, (), (), None, env_file, config_file, no_config, None, None, allow_secret_dirs=allow_secret_dirs
     )
+    options = replace(options, sops=sops)
     live = VerifyOptions(timeout=timeout, only=only, ca_file=ca_file, trust=trusted, max_checks=max_checks)
     result, listings = engine.folders(options, live)
     if fmt == "json":
@@ -410,6 +420,7 @@ def folders_command(
     metavar="PROGRAM",
     help="Programs verify may run, for the sheet's column (never run here; also MAILCFG_ALLOW_COMMAND).",
 )
+@_ALLOW_SECRET_DIR
 @_CONFIG
 @_NO_CONFIG
 def secrets_command(
@@ -420,20 +431,23 @@ def secrets_command(
     env_file: str | None,
     allow_env: tuple[str, ...],
     allow_commands: tuple[str, ...],
+    allow_secret_dirs: tuple[str, ...],
     config_file: str | None,
     no_config: bool,
 ) -> int:
     """The hand-off sheet: every secret the accounts need, who uses it, its contact, whether it is set here.
 
-    No secret is read: for a variable, only whether it is set (and only if --allow-env allows it); files,
-    credentials and commands are not checked. Static checks run first. Exit codes: 0 sheet written, 1 static
-    errors (shown on stderr, no sheet) or, with --require-env, a variable not set or not allowed here,
-    2 usage error.
+    No secret is read: for a variable, only whether it is set (and only if --allow-env allows it); for a file or
+    credential, whether it is there and readable (never opened; a file only inside --allow-secret-dir); commands
+    are never run. Static checks run first. Exit codes: 0 sheet written, 1 static errors (shown on stderr, no
+    sheet) or, with --require-env, a secret missing or not allowed here, 2 usage error.
     """
     from validator import handoff, trust
     from validator.reporters import ReportOptions, render, secrets_sheet
 
-    trusted = trust.from_settings(env=allow_env, commands=allow_commands, environ=os.environ)
+    trusted = trust.from_settings(
+        env=allow_env, commands=allow_commands, secret_dirs=allow_secret_dirs, environ=os.environ
+    )
     options = _check_options(paths, (), (), require_env, env_file, config_file, no_config, None, None)
     result, sheet = handoff.run(options, trusted)
     if sheet is None:

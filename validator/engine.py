@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from validator.live.folders import Listing
     from validator.live.hostlimit import HostReport
     from validator.live.result import LiveResult
+    from validator.loader import Document
+    from validator.sops import Encryption
     from validator.trust import Trust
 
 DEFAULT_PATH = "accounts.yaml"
@@ -51,6 +53,8 @@ class CheckOptions:
     places: Places = field(default_factory=Places)
     # Set by live_run: a secret the trust settings refuse is then the trust screen's MC511, per check.
     live: bool = False
+    # `--sops`: decrypt SOPS-encrypted files with the sops program (verify, folders).
+    sops: bool = False
 
 
 def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:
@@ -132,7 +136,7 @@ def live_run(
         return static
     interrupted = False
     try:
-        results = tuple(run(accounts, options.env))
+        results = tuple(run(accounts, {**options.env, **accounts.sops_values}))
     except Interrupted as stop:
         results, interrupted = tuple(stop.finished), True
     live_findings = [item for result in results for item in result.findings]
@@ -176,19 +180,25 @@ def _static(
         files = tuple(load_file(path, name, options.limits) for path, name in discover(paths))
     findings: list[Finding] = list(config.findings)
     checked: list[Checked] = []
+    values: dict[str, str] = {}  # decrypted by --sops
     for source in files:
         findings.extend(source.findings)
-        for document in source.documents:
-            root_ok, passed = prevalidate(document)
+        for read in source.documents:
+            document, encryption = read, None
+            if isinstance(read.data, dict) and "sops" in read.data:
+                document, encryption = _sops(read, options.sops, findings, values)
+            root_ok, passed = prevalidate(document, encryption)
             invalid: dict[tuple[str, int], set[object]] = {}
             if not root_ok or len(passed) < entry_count(document.data):
-                found, invalid = schema.check_document(document, root_ok, passed)
+                found, invalid = schema.check_document(document, root_ok, passed, encryption)
                 findings.extend(found)
-            checked.append(Checked(document, invalid, passed))
+            checked.append(Checked(document, invalid, passed, encryption))
     accounts = build(checked, all(source.complete for source in files))
+    accounts.sops_values.update(values)
     findings.extend(accounts.problems)
     context = Context(
-        env=options.env,
+        env={**options.env, **values} if values else options.env,
+        sops=options.sops,
         require_env=options.require_env,
         env_allowed=options.env_allowed,
         env_file=options.env_file,
@@ -201,6 +211,30 @@ def _static(
     if options.require_env and not options.live:
         findings.extend(_refused_secrets(accounts, options.places))
     return files, findings, accounts
+
+
+def _sops(
+    document: Document, decrypt: bool, findings: list[Finding], values: dict[str, str]
+) -> tuple[Document, Encryption | None]:
+    """A SOPS document as the schema stage checks it (without its metadata; with ``decrypt``, its values decrypted
+    but for the secrets, whose values go to ``values``), and what is encrypted in it; any other document as it is."""
+    from dataclasses import replace as replaced
+
+    from validator import sops
+
+    split = sops.split(document)
+    if split is None:
+        return document, None
+    plain, encryption = split
+    if not decrypt:
+        return plain, encryption
+    source = document.source
+    outcome = sops.decrypt(plain, encryption, str(source.path or source.name))
+    if outcome.finding is not None:
+        findings.append(outcome.finding)
+        return plain, encryption
+    values.update(outcome.values)
+    return replaced(plain, data=outcome.data), replaced(encryption, decrypted=True)
 
 
 def _refused_secrets(accounts: AccountSet, places: Places) -> Iterator[Finding]:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from validator import secrets
 from validator.credentials import SECRET_LABELS, secret_path
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from validator.trust import Trust
 
 # The kinds of secret reference, in the order they are looked for on a reference object.
-KINDS = ("env", "file", "credential", "command")
+KINDS = ("env", "file", "credential", "command", "sops")
 # Availability of one reference here.
 AVAILABLE, MISSING, WITHHELD, NOT_CHECKED = "available", "missing", "withheld", "not-checked"
 # What an oauth2 `command` gives: not a secret reference of its own, but the login depends on it just the same.
@@ -46,6 +47,9 @@ class Reference:
 
     kind: str
     value: str | tuple[str, ...]
+    # A file's real path (relative paths start at the YAML file's folder): two `{file: pw}` in different folders are
+    # different files. Empty for other kinds.
+    resolved: str = ""
 
     @property
     def shown(self) -> str:
@@ -63,14 +67,17 @@ class Reference:
         return self.value[0] if isinstance(self.value, tuple) and self.value else None
 
 
-def reference(secret: object) -> Reference:
-    """What a secret reference names, from whichever of ``env``, ``file``, ``credential`` and ``command`` it has.
+def reference(secret: object, folder: str = "") -> Reference:
+    """What a secret reference names, from whichever of ``env``, ``file``, ``credential``, ``command`` and ``sops``
+    it has; a file's path resolved from ``folder`` (the YAML file's).
 
     Read by attribute, so every kind of reference the model holds is described the same way.
     """
     for kind in KINDS:
         value = getattr(secret, kind, None)
         if isinstance(value, str):
+            if kind == "file" and folder:
+                return Reference(kind, value, secrets.Ref.of_file(value, folder).path)
             return Reference(kind, value)
         if isinstance(value, (list, tuple)):
             return Reference(kind, tuple(str(item) for item in value))
@@ -155,7 +162,7 @@ def build(accounts: AccountSet, env: Mapping[str, str], trust: Trust, files: tup
     def login(
         entry: Entry[Smtp] | Entry[Imap], credentials: Credentials, section: str, account: str, via: str | None
     ) -> None:
-        for ref, what, key, path in references(credentials):
+        for ref, what, key, path in references(credentials, secrets.folder(entry)):
             at = entry.origin.at(*path)
             add(ref, what, Use(section, account, credentials.username, key, via, entry.id, credentials.contact, at))
 
@@ -184,11 +191,11 @@ def build(accounts: AccountSet, env: Mapping[str, str], trust: Trust, files: tup
     return Sheet(rows, files, trust.env, trust.commands)
 
 
-def references(credentials: Credentials) -> list[tuple[Reference, str, str, tuple[str, ...]]]:
+def references(credentials: Credentials, folder: str = "") -> list[tuple[Reference, str, str, tuple[str, ...]]]:
     """(reference, what it is, key, path in the entry) of every secret ``credentials`` take, and of an oauth2
-    `command`, whose printed token the login needs as much."""
+    `command`, whose printed token the login needs as much; relative files are resolved from ``folder``."""
     out = [
-        (reference(secret), SECRET_LABELS.get(key, key), key, secret_path(key))
+        (reference(secret, folder), SECRET_LABELS.get(key, key), key, secret_path(key))
         for key, secret in credentials.secrets
     ]
     oauth2 = credentials.oauth2
@@ -209,7 +216,14 @@ def availability(ref: Reference, env: Mapping[str, str], trust: Trust) -> Availa
     program = ref.program
     if ref.kind == "command" and program is not None:
         return Availability(NOT_CHECKED, None, trust.command_allowed(program))  # never run here
-    return Availability(NOT_CHECKED)
+    if ref.kind in ("file", "credential") and isinstance(ref.value, str):
+        # Looked at as `check --require-env` does: a stat, never an open; a file outside every --allow-secret-dir
+        # not even that.
+        found = secrets.status(secrets.Ref(ref.kind, ref.value, path=ref.resolved), trust.places)
+        if isinstance(found, secrets.Problem):
+            return Availability(WITHHELD, None, False) if found.rule == "MC511" else Availability(MISSING, None, True)
+        return Availability(AVAILABLE, None, True)
+    return Availability(NOT_CHECKED)  # sops: in the file, decrypted by verify --sops
 
 
 def run(options: CheckOptions, trust: Trust) -> tuple[Result, Sheet | None]:

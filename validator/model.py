@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -91,16 +91,35 @@ class Secret(_Strict):
         examples=[["op", "read", "op://Mail/smtp/password"]],
     )
 
+    # A value SOPS encrypted in the YAML file itself: (file name, JSON pointer). Never read from the YAML (a private
+    # attribute is no field): only validator/sops.py makes such a secret, from an `ENC[...]` value.
+    _sops: tuple[str, str] | None = PrivateAttr(None)
+
     @model_validator(mode="after")
     def _one_source(self) -> Secret:
         # The schema's `oneOf`, for the fast path (accounts.prevalidate).
-        if sum(getattr(self, key) is not None for key in SECRET_SOURCES) != 1:
+        if self._sops is None and sum(getattr(self, key) is not None for key in SECRET_SOURCES) != 1:
             raise ValueError("exactly one of env, file, credential and command")
         return self
 
+    @classmethod
+    def encrypted(cls, file: str, pointer: str) -> Secret:
+        """The secret SOPS encrypted at ``pointer`` of ``file``."""
+        secret = cls.model_construct()
+        secret._sops = (file, pointer)
+        return secret
+
+    @property
+    def sops(self) -> str | None:
+        """``FILE#POINTER`` of a value encrypted with SOPS in the YAML file, else None."""
+        return f"{self._sops[0]}#{self._sops[1]}" if self._sops else None
+
     @property
     def source(self) -> str:
-        """Which source the secret comes from: `env`, `file`, `credential` or `command`."""
+        """Which source the secret comes from: `env`, `file`, `credential`, `command`, or `sops` (encrypted in the
+        YAML file)."""
+        if self._sops:
+            return "sops"
         return next(key for key in SECRET_SOURCES if getattr(self, key) is not None)
 
 

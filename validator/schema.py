@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
     from validator.loader import Document
+    from validator.sops import Encryption
 
 _SECTION_NAMES = {"users": "user", "smtp": "smtp entry", "imap": "imap account"}
 _TYPE_NAMES = {
@@ -132,20 +133,30 @@ def _checked(problem: Any) -> Any:
 
 
 def check_document(
-    document: Document, root_ok: bool = False, passed: Container[tuple[str, int]] = ()
+    document: Document,
+    root_ok: bool = False,
+    passed: Container[tuple[str, int]] = (),
+    encryption: Encryption | None = None,
 ) -> tuple[list[Finding], dict[tuple[str, int], set[object]]]:
     """Findings for one document, and for each entry that failed the schema the keys at fault.
 
     With ``root_ok`` (the top level is known to be valid) only the entries not in ``passed`` are
     validated, each inside a one-entry copy of the document so every path stays the same. The rules
     still see a failed entry when it is valid without the keys at fault, so one typo does not hide every
-    other problem of the account.
+    other problem of the account. With ``encryption`` (a SOPS file), errors at its encrypted values are left out.
     """
     findings: list[Finding] = []
     invalid: dict[tuple[str, int], set[object]] = {}
     seen: set[tuple[str, tuple[object, ...], object]] = set()
     data = document.data
     for path, error in _errors(data, root_ok, passed):
+        encrypted = encryption.covers(path) if encryption is not None else None
+        if encrypted is not None:
+            # A SOPS-encrypted value: a secret kept encrypted is no error; any other is opaque (not checked), and the
+            # entry's model goes without it.
+            if encryption is not None and encrypted not in encryption.secrets and len(path) > 2:
+                invalid.setdefault((str(path[0]), int(str(path[1]))), set()).add(path[2])
+            continue
         if len(path) >= 2 and path[0] in SECTIONS and isinstance(path[1], int):
             keys = invalid.setdefault((str(path[0]), path[1]), set())
             if len(path) > 2:

@@ -32,8 +32,9 @@ from validator.sanitize import one_line
 if TYPE_CHECKING:
     from validator.model import Secret
 
-# The sources of a secret, as the format names them (validator.model.SECRET_SOURCES).
-SOURCES = ("env", "file", "credential", "command")
+# The sources of a secret, as the format names them (validator.model.SECRET_SOURCES), and `sops`: a value encrypted
+# in the YAML file itself (validator/sops.py).
+SOURCES = ("env", "file", "credential", "command", "sops")
 CREDENTIALS_DIRECTORY = "CREDENTIALS_DIRECTORY"
 # The trust variable naming the directories secret files may be read from (like the other MAILCFG_ALLOW_*, only
 # from the process environment: an env file's MAILCFG_ALLOW_* lines are dropped).
@@ -54,6 +55,12 @@ class Ref:
     argv: tuple[str, ...] = ()
     path: str = ""
 
+    @classmethod
+    def of_file(cls, name: str, folder: str) -> Ref:
+        """A `{file: name}` reference written in a YAML file in ``folder``: ``~`` expanded, relative paths taken from
+        ``folder``, symlinks resolved."""
+        return cls("file", name, path=os.path.realpath(os.path.join(folder, os.path.expanduser(name))))
+
     @property
     def key(self) -> str:
         """The name of the value among the run's secret values: a variable's own name, else a name no variable can
@@ -64,6 +71,8 @@ class Ref:
             return f"file:{self.path}"
         if self.source == "credential":
             return f"credential:{self.name}"
+        if self.source == "sops":
+            return f"sops:{self.path}#{self.name}"
         return "command:" + "\0".join(self.argv)
 
     @property
@@ -75,21 +84,34 @@ class Ref:
     def shown(self) -> str:
         """The reference in words, for messages: ``environment variable X``, ``file P``, ``credential N``,
         ``command PROGRAM`` (a command's arguments may hold anything: never shown)."""
+        if self.source == "sops":
+            return f"SOPS-encrypted value at {self.name}"
         words = {"env": "environment variable", "file": "file", "credential": "credential", "command": "command"}
         return f"{words[self.source]} {one_line(self.name)}"
 
 
 def reference(secret: Secret, folder: str) -> Ref:
-    """``secret`` as a :class:`Ref`; a relative file path is taken from ``folder`` (the YAML file's)."""
+    """``secret`` as a :class:`Ref`; a relative file path is taken from ``folder`` (the YAML file's). A value SOPS
+    encrypted in the YAML file is ``Ref("sops", POINTER, path=FILE)``, its key :func:`validator.sops.key`'s."""
+    if secret.sops is not None:
+        file, _, pointer = secret.sops.rpartition("#")
+        return Ref("sops", pointer, path=file)
     if secret.env is not None:
         return Ref("env", secret.env)
     if secret.file is not None:
-        path = os.path.join(folder, os.path.expanduser(secret.file))
-        return Ref("file", secret.file, path=os.path.realpath(path))
+        return Ref.of_file(secret.file, folder)
     if secret.credential is not None:
         return Ref("credential", secret.credential)
     argv = tuple(secret.command or ())
     return Ref("command", argv[0], argv)
+
+
+def at(key: str, ref: Ref) -> tuple[str, ...]:
+    """Where a finding about the secret under ``key`` sits: at its source's key (`…/password/env`), or at the
+    secret itself when SOPS encrypted it in the file."""
+    from validator.credentials import secret_path
+
+    return secret_path(key) if ref.source == "sops" else (*secret_path(key), ref.source)
 
 
 def of(entry: Any, secret: Secret) -> Ref:

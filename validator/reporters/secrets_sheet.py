@@ -98,7 +98,8 @@ def render_json(sheet: Sheet) -> str:
 
 
 def summary(sheet: Sheet) -> str:
-    """``3 secrets: 1 set, 1 not set, 1 not checked; 1 without a contact (MC305)``."""
+    """``3 secrets: 1 set, 1 not set, 1 not checked here; 1 without a contact (MC305)``. A file or credential counts
+    as set when it is there and readable."""
     total = len(sheet.rows)
     head = f"{total} secret{'' if total == 1 else 's'}"
     if not total:
@@ -106,7 +107,7 @@ def summary(sheet: Sheet) -> str:
     counts = (
         (sheet.count(AVAILABLE), "set"),
         (sheet.count(MISSING), "not set"),
-        (sheet.count(WITHHELD), "outside --allow-env"),
+        (sheet.count(WITHHELD), "not allowed here"),
         (sheet.count(NOT_CHECKED), "not checked here"),
     )
     text = f"{head}: " + ", ".join(f"{count} {words}" for count, words in counts if count)
@@ -119,6 +120,12 @@ def summary(sheet: Sheet) -> str:
 def availability(row: Row, sheet: Sheet) -> str:
     """Whether the secret is available here, in words (never its value)."""
     status = row.availability.status
+    if row.reference.kind in ("file", "credential"):
+        flag = "--allow-secret-dir" if row.reference.kind == "file" else "$CREDENTIALS_DIRECTORY"
+        words = {AVAILABLE: "readable", MISSING: "missing or unreadable", WITHHELD: f"not read: outside {flag}"}
+        return words.get(status, "not checked")
+    if row.reference.kind == "sops":
+        return "encrypted in the file; verify --sops decrypts it"
     allowed = "; allowed by --allow-env" if sheet.allow_env is not None else ""
     if status == AVAILABLE:
         return "set" + allowed

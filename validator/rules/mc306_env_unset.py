@@ -15,6 +15,11 @@ when it fails).
 Every secret reference counts: `password`, and an `oauth2` block's `client_secret`, `refresh_token` and
 `service_account`.
 
+A file encrypted with SOPS keeps its secrets in the file (`password: ENC[AES256_GCM,…]`): `check` takes them as
+present. `verify` and `folders` need them decrypted: without `--sops` the file is reported once, at its `sops` key,
+with what to do; with `--sops` a file `sops --decrypt` cannot decrypt is reported there, and a secret that
+decrypts to no text at the secret.
+
 Fails (with IMAP_INFO_PASSWORD unset, or no file /run/secrets/info_pw):
 
     password: {env: IMAP_INFO_PASSWORD}
@@ -47,9 +52,22 @@ TITLE = "referenced secret is not available"
 def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
     if not context.require_env:
         return
+    if context.live and not context.sops:
+        yield from _encrypted_files(accounts)
+    decrypted = {document.source.name for document, encryption in accounts.encrypted if encryption.decrypted}
     for entry, credentials in accounts.credentials():
         for key, secret in credentials.secrets:
             ref = secrets.of(entry, secret)
+            if ref.source == "sops":
+                if context.live and ref.path in decrypted and not context.env.get(ref.key):
+                    yield entry.report(
+                        ID,
+                        SEVERITY,
+                        f"the SOPS-encrypted {SECRET_LABELS[key]} of '{entry.id}' decrypts to no text",
+                        *secrets.at(key, ref),
+                        hint=with_contact("write the secret as a string: sops edit FILE", credentials),
+                    )
+                continue
             if ref.source in ("file", "credential"):
                 found = secrets.status(ref, context.places)
                 # MC511 (outside --allow-secret-dir) is the trust screen's in a live run, else the engine's.
@@ -77,6 +95,18 @@ def check(accounts: AccountSet, context: Context) -> Iterator[Finding]:
                     "env",
                     hint=with_contact(_hint(context.env_file), credentials),
                 )
+
+
+def _encrypted_files(accounts: AccountSet) -> Iterator[Finding]:
+    for document, _ in accounts.encrypted:
+        yield Finding(
+            ID,
+            SEVERITY,
+            "this file is encrypted with SOPS: its encrypted values are not available to a live run",
+            document.location(("sops",), key=True),
+            "decrypt it for the run: --sops (runs `sops --decrypt` with your age or PGP key), or keep the secrets in "
+            "a SOPS-encrypted env file and reference them as {env: NAME}: sops exec-env secrets.env 'mailcfg verify …'",
+        )
 
 
 def _hint(env_file: str | None) -> str:
