@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from monitoring import exit_code_for
 
 from validator.reporters import FORMATS
 
@@ -30,7 +31,8 @@ from .servers import DOMAIN, MailServers
 
 INFO, ANNA, BEN, UMLAUT, MAILER = (f"{name}@{DOMAIN}" for name in ("info", "anna", "ben", "umlaut", "mailer"))
 CANARY = f"CANARY-live-{uuid.uuid4().hex[:12]}-pä$$"  # a wrong password for every server (non-ASCII too)
-SUFFIX = {"text": "txt", "json": "json", "sarif": "sarif", "github": "txt", "junit": "xml"}
+SUFFIX = {"text": "txt", "json": "json", "sarif": "sarif", "github": "txt", "junit": "xml", "prometheus": "prom",
+          "nagios": "txt"}
 
 
 def base64_forms(secret: str) -> list[str]:
@@ -142,7 +144,7 @@ def test_live_failures_never_show_a_password(fresh_mail_servers: MailServers, tm
     path, env = servers.accounts_yaml(**accounts, directory=tmp_path)
     assert sum(value == CANARY for value in env.values()) == 6
     outcome = run_mailcfg(servers, tmp_path, path, env, extra["args"], stdout_format)
-    assert outcome.code == 3, outcome.outputs
+    assert outcome.code == exit_code_for(stdout_format, 3), outcome.outputs
     everything = "\n".join(outcome.outputs.values())
     for rule in ("MC507", "MC509", "MC511"):  # the failures really happened (and were reported)
         assert rule in everything, (rule, outcome.outputs)

@@ -52,7 +52,8 @@ SMTP_PASSWORD = 'Kv4"relay\\CoreQ8#'
 IMAP_ENV, SMTP_ENV = "MAILCFG_WIRE_IMAP_PASSWORD", "MAILCFG_WIRE_SMTP_PASSWORD"
 SHORT_PASSWORD = "Qx7!k"  # short enough to guess: text holding it must be withheld, not masked
 WITHHELD = "withheld: it contains the password"
-SUFFIX = {"text": "txt", "json": "json", "sarif": "sarif", "github": "txt", "junit": "xml"}
+SUFFIX = {"text": "txt", "json": "json", "sarif": "sarif", "github": "txt", "junit": "xml", "prometheus": "prom",
+          "nagios": "txt"}
 
 
 # ----------------------------------------------------------------------------------------------- fixtures
