@@ -10,6 +10,10 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import signal
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -25,6 +29,7 @@ from monitoring import prometheus_samples, read_plugin_output
 
 from validator.cli import main
 
+from .hostile import subprocess_env
 from .oauth2_servers import OAuth2Servers
 from .servers import DOMAIN, MailServers
 from .test_oauth2_verify import HOST as OAUTH2_HOST
@@ -287,3 +292,31 @@ def test_nagios_unknown_for_a_usage_error_before_any_connection(fresh_mail_serve
     assert servers.smtp.starttls.record.connections == 0
     # Without nagios on stdout the same run is mailcfg's usage error, 2.
     assert verify(smtp=[servers.smtp_entry()], imap=[servers.imap_entry(INFO)], trust=()).code == 2
+
+
+def test_nagios_unknown_for_ctrl_c_during_the_live_checks(fresh_mail_servers: MailServers, tmp_path: Path) -> None:
+    """SIGINT while a check waits for a server that never greets: the plugin's 3, with the UNKNOWN line first."""
+    servers = fresh_mail_servers
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never speaks
+        silent.settimeout(15)
+        smtp = servers.smtp_entry(id="silent", host="127.0.0.1", port=silent.getsockname()[1])
+        path, variables = servers.accounts_yaml(smtp=[smtp], imap=[servers.imap_entry(INFO, outgoing="silent")],
+                                                directory=tmp_path)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "validator", "verify", str(path), "--no-config", "--timeout", "30", "--ca-file",
+             str(servers.ca_file), "--allow-any-host", "--format", "nagios"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(variables))
+        try:
+            connection, _ = silent.accept()  # mailcfg is in the live checks now
+            with connection:
+                process.send_signal(signal.SIGINT)
+                out, err = process.communicate(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    text = out.decode()
+    plugin = read_plugin_output(text)
+    assert (process.returncode, plugin.state) == (3, "UNKNOWN"), (text, err)
+    assert re.search(r"; interrupted after [01] finished checks?$", plugin.text), text
+    assert b"mailcfg: interrupted" in err
