@@ -1,5 +1,5 @@
 """How much concurrency buys `mailcfg verify`: 200 IMAP accounts against a local Dovecot, ``--jobs 1`` against
-the default limits (``--jobs 8 --per-host 4``).
+the default limits (``--jobs 16``, the adaptive per-host limit). Over network latency: verify_latency.py.
 
 A standalone script, not a test: it starts the live-test servers itself (tests/live/servers.py: a private
 Dovecot 2.3, the SMTP servers, the test CA), writes the accounts, runs ``python -m validator verify`` as a
@@ -9,10 +9,8 @@ subprocess several times in each setting and prints the median wall times and th
     python benchmarks/verify_imap.py --accounts 50 --repeat 5 --encryption starttls
     python benchmarks/verify_imap.py --shared-tls-context   # what-if: one TLS context per run, see below
 
-The accounts share the five test users (the fixture has a fixed passwd-file). That stays inside Dovecot's
-10 sessions per user and IP: mailcfg never opens two sessions at once for one login at one server, so each
-user has at most one session at a time, and the per-host cap (4) bounds the whole run anyway. Every account
-gets its own address (``info+bench007@example.test``) and password variable, so the static rules stay quiet.
+Each account has its own login (bench001@example.test …, added to the test Dovecot's users at start): a plan
+checks one login at one server once, so accounts sharing the five fixed test users would fold into five checks.
 Each run must end with every check ok, else the script stops with exit code 1: a benchmark of failures
 measures nothing.
 
@@ -37,9 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.live.servers import DOMAIN, MailServers, running_mail_servers  # noqa: E402
+from tests.live.servers import MailServers, numbered_users, running_mail_servers  # noqa: E402
 
-USERS = ["info", "anna", "ben", "umlaut", "mailer"]
 # The what-if of --shared-tls-context: the CLI with tls.context memoised (the CA file is the same for every check).
 SHARED_CONTEXT = (
     "import functools, sys; import validator.live.tls as tls; "
@@ -50,16 +47,12 @@ SHARED_CONTEXT = (
 
 def write_accounts(servers: MailServers, count: int, encryption: str, directory: Path) -> tuple[Path, dict[str, str]]:
     endpoint = servers.imap.ssl if encryption == "ssl" else servers.imap.starttls
-    imap = []
-    for number in range(count):
-        name = USERS[number % len(USERS)]
-        user = f"{name}@{DOMAIN}"
-        extra = {"sent_folder": servers.sent_folders[user]}  # ben's is "Gesendete Elemente"
-        imap.append(
-            servers.imap_entry(
-                user, endpoint, id=f"bench-{number:03d}", address=f"{name}+bench{number:03d}@{DOMAIN}", **extra
-            )
-        )
+    users = numbered_users(count)
+    servers.add_users(users)
+    imap = [
+        servers.imap_entry(user, endpoint, id=user.split("@")[0], password=password)
+        for user, password in users.items()
+    ]
     smtp = [servers.smtp_entry(servers.smtp.starttls)]  # the `outgoing` every account names (checked once)
     return servers.accounts_yaml(smtp=smtp, imap=imap, directory=directory)
 
@@ -116,14 +109,14 @@ def main() -> int:
     )
     options = parser.parse_args()
 
-    settings = {"--jobs 1": ["--jobs", "1"], "default (--jobs 8 --per-host 4)": []}
+    settings = {"--jobs 1": ["--jobs", "1"], "default (--jobs 16, adaptive per host)": []}
     with running_mail_servers() as servers:
         directory = servers.root / "benchmark"
         directory.mkdir()
         path, env = write_accounts(servers, options.accounts, options.encryption, directory)
         print(
-            f"Dovecot {servers.dovecot_version}; {options.accounts} IMAP accounts ({options.encryption}) over "
-            f"{len(USERS)} users + 1 smtp entry; {os.cpu_count()} CPUs; {options.repeat} runs per setting"
+            f"Dovecot {servers.dovecot_version}; {options.accounts} IMAP accounts ({options.encryption}), one login "
+            f"each, + 1 smtp entry; {os.cpu_count()} CPUs; {options.repeat} runs per setting"
             + ("; EXPERIMENT: one shared TLS context" if options.shared_tls_context else "")
         )
         times: dict[str, list[float]] = {name: [] for name in settings}

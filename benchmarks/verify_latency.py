@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import statistics
@@ -218,6 +219,7 @@ def main() -> int:
     parser.add_argument("--round-trips", type=int, default=40, help="mailboxes per round-trip run (0: skip)")
     parser.add_argument("--queue-delay", type=float, default=0.5, help="seconds from the relay's 250 to delivery")
     options = parser.parse_args()
+    logging.getLogger("mail.log").setLevel(logging.ERROR)  # aiosmtpd's deprecation notice, once per session
 
     with running_mail_servers() as servers:
         users = numbered_users(options.accounts, prefix="bench")
