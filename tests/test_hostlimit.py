@@ -47,7 +47,7 @@ def test_it_grows_by_one_per_good_session_while_checks_wait_up_to_the_ceiling() 
         waiters = [asyncio.ensure_future(limit.acquire()) for _ in range(10)]
         await asyncio.sleep(0)
         for epoch in epochs:
-            limit.served(epoch)
+            limit.served(epoch, 993)
         assert limit.limit == 6  # 4 + 1 + 1, then the ceiling
         await asyncio.sleep(0)
         assert sum(waiter.done() for waiter in waiters) == 2  # the two new slots went to the first in line
@@ -60,7 +60,7 @@ def test_it_does_not_grow_when_nobody_waits() -> None:
     async def scenario() -> None:
         limit = HostLimit("h", CEILING, 0.0)
         (epoch,) = await _take(limit, 1)
-        limit.served(epoch)
+        limit.served(epoch, 993)
         assert limit.limit == START
         assert limit.report().peak_limit == START
     _run(scenario())
@@ -79,12 +79,12 @@ def test_push_back_halves_once_per_round_and_then_grows_by_one_per_round() -> No
         waiting = asyncio.ensure_future(limit.acquire())
         await asyncio.sleep(0)
         for epoch in epochs:  # sessions of the refused round do not grow it
-            limit.served(epoch)
+            limit.served(epoch, 993)
         assert limit.limit == 4
         for epoch in fresh[:3]:
-            limit.served(epoch)
+            limit.served(epoch, 993)
         assert limit.limit == 4  # additive: one per round of four
-        limit.served(fresh[3])
+        limit.served(fresh[3], 993)
         assert limit.limit == 5
         assert await waiting == 1
         limit.push_back(fresh[0], "greeting: 421 4.7.0", "c")

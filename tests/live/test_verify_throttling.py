@@ -141,6 +141,22 @@ def test_a_refusal_after_the_login_halves_the_limit_but_is_never_retried(
     assert ([(b["from"], b["to"]) for b in host["backoffs"]], host["retries"]) == ([(4, 2)], 0), host
 
 
+def test_a_closed_port_is_no_push_back_even_when_the_host_answers_elsewhere(
+        fresh_mail_servers: MailServers, verify: Verify) -> None:
+    """Connection refused at a port that never answered is a wrong port or a server that is down: reported at
+    once, not tried again, and the limit of the host (whose other ports answer) stays where it was."""
+    servers = fresh_mail_servers
+    closed = servers.hostile.closed
+    run = verify(smtp=[servers.smtp_entry()],
+                 imap=[servers.imap_entry(INFO), servers.imap_entry(ANNA, Endpoint(closed.host, closed.port, "ssl"))],
+                 args=["--per-host", "4"])
+    assert run.code == 3, run.explain()
+    result = run.live("anna", "imap")
+    assert (result["status"], result["stage"], result["message"]) == ("failed", "connect", "connection refused")
+    (host,) = [item for item in run.report["hosts"] if item["host"] == closed.host]
+    assert (host["backoffs"], host["retries"], host["limit"]) == ([], 0, 4), host
+
+
 def test_one_session_per_login_holds_over_latency(fresh_mail_servers: MailServers, verify: Verify) -> None:
     """Six logins, each an account on the implicit-TLS port and another on the STARTTLS port of the same server
     (a plan folds only identical logins, so both run), twelve checks at once allowed, 20 ms of round-trip time:

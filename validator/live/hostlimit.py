@@ -78,7 +78,9 @@ class HostLimit:
         self.ceiling = max(ceiling, 1)
         self.limit = min(start, self.ceiling)
         self.began = began
-        self.answered = False  # a session got a greeting: from now on a refused connection is push-back
+        # Ports where a session got its greeting: from then on a refused connection there is push-back (a port that
+        # never answered is closed or wrong, not busy).
+        self.answered: set[int] = set()
         self._threshold = self.ceiling  # below it the limit grows per session (slow start), above per round
         self._credit = 0
         self._epoch = 0
@@ -115,11 +117,11 @@ class HostLimit:
         self._active -= 1
         self._wake()
 
-    def served(self, epoch: int) -> None:
-        """A session taken in round ``epoch`` that the server answered well. The limit grows only from sessions
-        taken since the last halving (older ones ran under a limit the server already refused), and only while
-        checks wait for it: a limit nobody used says nothing about what the server takes."""
-        self.answered = True
+    def served(self, epoch: int, port: int) -> None:
+        """A session taken in round ``epoch`` that the server answered well at ``port``. The limit grows only from
+        sessions taken since the last halving (older ones ran under a limit the server already refused), and only
+        while checks wait for it: a limit nobody used says nothing about what the server takes."""
+        self.answered.add(port)
         if epoch != self._epoch or self.limit >= self.ceiling or not (self._queue or self._active >= self.limit):
             return
         if self.limit < self._threshold:

@@ -29,8 +29,8 @@ _HINT = (
 
 class PushBack(StageFailed):
     """The server pushed back. ``credentials_sent``: the refusal came after the login was sent (never retried);
-    ``refused``: the connection was refused, which counts as push-back only from a host that answered before
-    (one that refuses everything is down, not busy)."""
+    ``refused``: the connection was refused, which counts as push-back only at a port of the host that answered
+    before in this run (one that refuses everything is down, or the port is wrong: not busy)."""
 
     def __init__(self, message: str, reason: str, credentials_sent: bool = False, refused: bool = False) -> None:
         super().__init__(message)

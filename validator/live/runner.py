@@ -151,9 +151,9 @@ async def _guarded(
                     probe, pushed = await _attempt(check, options, env, limits, sources, imap_step, deadline)
                 # Decided before the slot is released, so it goes on under the new limit.
                 if pushed is None and any(s.status == OK and s.name in ("greeting", "tls") for s in probe.stages):
-                    host.served(epoch)
-                # Refused from the start is a server that is down or a wrong port, not a busy server.
-                counts = pushed is not None and (host.answered or not pushed.refused)
+                    host.served(epoch, check.port)
+                # Refused at a port that never answered is a server that is down or a wrong port, not a busy one.
+                counts = pushed is not None and (check.port in host.answered or not pushed.refused)
                 if pushed is not None and counts:
                     host.push_back(epoch, pushed.reason, check.account)
             finally:
