@@ -248,3 +248,29 @@ def test_the_round_trip_waits_with_idle_where_offered_and_polls_where_not(
     assert re.search(rb"^[\d.]+ DONE\r\n", idler, re.MULTILINE), idler
     assert not re.search(rb" IDLE\r\n", poller), poller
     assert re.search(rb" NOOP\r\n", poller), poller
+
+
+def test_a_server_that_refuses_the_idle_it_offers_is_polled(fresh_mail_servers: MailServers, tmp_path: Path) -> None:
+    """IDLE offered, then answered BAD: the wait goes on by polling (NOOP), until the deadline for a message that
+    never comes."""
+    servers = fresh_mail_servers
+    context = servers.certificates.good.server_context()
+    mailbox = hostile.FakeServer("imap-no-idle", hostile.ImapMailbox(["IMAP4rev1", "AUTH=PLAIN", "IDLE"],
+                                                                     context=context, found=()), encryption="starttls")
+    relay = hostile.Relay("relay", context, servers.deliver, mode="keep")
+    try:
+        path, env = servers.accounts_yaml(smtp=[servers.smtp_entry(relay.endpoint, username=MAILER)],
+                                          imap=[servers.imap_entry(INFO, mailbox.endpoint)], directory=tmp_path)
+        result = engine.verify(engine.CheckOptions(paths=(str(path),), env=env),
+                               VerifyOptions(ca_file=str(servers.ca_file), round_trip=True, timeout=3,
+                                             trust=Trust(any_host=True)))
+    finally:
+        mailbox.stop()
+        relay.stop()
+    (check,) = [item for item in result.live if item.protocol == "imap"]
+    assert (check.status, check.stage) == ("failed", "round-trip"), check
+    assert "did not arrive" in check.message, check
+    verbs = [line.split()[1].upper() for line in mailbox.record.commands(tls=True) if len(line.split()) > 1]
+    assert verbs.count("IDLE") == 1, verbs
+    assert verbs.index("IDLE") < len(verbs) - 1 - verbs[::-1].index("NOOP"), verbs  # polled after the refusal
+

@@ -213,9 +213,10 @@ def check_folders(check: Check, probe: Probe, client: Any) -> None:
 def wait_and_delete(client: Any, token: str, deadline: float, stop: threading.Event) -> tuple[float, str] | None:
     """Wait in INBOX for the tagged message until ``deadline`` (or ``stop``); delete exactly it.
 
-    With IDLE (RFC 2177) where the server offers it: the server says when a message arrives, so the wait ends
-    then rather than at the next poll, and the session is quiet meanwhile. Else SEARCH and NOOP every
-    POLL_INTERVAL. Returns the time it was found and how it was waited for (``IDLE`` or ``polling``), or None.
+    With IDLE (RFC 2177) where the server offers it: the session stays quiet until the server says a message
+    arrived (Dovecot says so 0.5 s after the change, batching changes). Else, or when the server refuses the IDLE
+    it offered, SEARCH and NOOP every POLL_INTERVAL. Returns the time it was found and how it was waited for
+    (``IDLE`` or ``polling``), or None.
     """
     client.select_folder("INBOX")
     how = "IDLE" if client.has_capability("IDLE") else "polling"
@@ -228,15 +229,16 @@ def wait_and_delete(client: Any, token: str, deadline: float, stop: threading.Ev
             return arrived, how
         if time.monotonic() >= deadline or stop.is_set():
             return None
-        if how == "IDLE":
-            _idle(client, min(deadline, time.monotonic() + IDLE_RECHECK), stop)
-        else:
+        if how == "IDLE" and not _idle(client, min(deadline, time.monotonic() + IDLE_RECHECK), stop):
+            how = "polling"  # offered, but refused when asked
+        if how == "polling":
             stop.wait(POLL_INTERVAL)
             client.noop()
 
 
-def _idle(client: Any, until: float, stop: threading.Event) -> None:
-    """IDLE until the server announces a message (EXISTS or RECENT), ``until`` or ``stop``; then DONE.
+def _idle(client: Any, until: float, stop: threading.Event) -> bool:
+    """IDLE until the server announces a message (EXISTS or RECENT), ``until`` or ``stop``; then DONE. False when
+    the server refused the IDLE command itself (it answered with a tagged NO or BAD instead of a continuation).
 
     The wait is cut into IDLE_SLICE pieces, so ``stop`` (an interrupted run that wants to clean up with this very
     session) is seen at once. A message that arrived while SEARCH ran is announced with SEARCH's answer, which
@@ -244,23 +246,27 @@ def _idle(client: Any, until: float, stop: threading.Event) -> None:
     a notification was missed (a line imaplib had already buffered is invisible to the socket poll).
     """
     if _news(client):
-        return
-    client.idle()
+        return True
+    try:
+        client.idle()
+    except IMAPClientError:
+        return False
     try:
         while not stop.is_set():
             left = until - time.monotonic()
             if left <= 0:
-                return
+                break
             slice_ = min(IDLE_SLICE, left)
             began = time.monotonic()
             responses = client.idle_check(timeout=slice_)
             if any(len(item) > 1 and item[1] in (b"EXISTS", b"RECENT") for item in responses):
-                return
+                break
             if not responses and time.monotonic() - began < slice_ / 2:
                 # idle_check returns at once with nothing only when the connection has ended (EOF).
                 raise imaplib.IMAP4.abort("the connection closed during IDLE")
     finally:
         client.idle_done()
+    return True
 
 
 def _news(client: Any) -> bool:
