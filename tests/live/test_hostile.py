@@ -41,7 +41,7 @@ from .hostile import subprocess_env
 from .servers import DOMAIN, MailServers
 
 INFO, ANNA, BEN, UMLAUT = (f"{name}@{DOMAIN}" for name in ("info", "anna", "ben", "umlaut"))
-HOSTILE_USERS = (ANNA, BEN, UMLAUT, INFO)  # the imap logins of the hostile accounts, in order
+HOSTILE_USERS = (ANNA, BEN, UMLAUT, INFO)  # the logins of the hostile accounts, in order
 
 TIMEOUT = 2.0
 STARTUP = 2.0  # allowance for interpreter start and imports (about 0.5 s measured; more on a loaded CI core)
@@ -221,10 +221,12 @@ def test_hostile_servers_fail_in_time_at_the_right_stage_and_never_get_credentia
         server = hostile.make(case.behaviour, protocol, case.encryption, server_context, **case.options)
         started.append(server)
         account = case.id
+        # A login of its own per case: the fake servers share one address, and mailcfg never runs two sessions for
+        # one login at one host, so a shared login would make the hung cases wait for each other.
+        user = HOSTILE_USERS[number % len(HOSTILE_USERS)]
         if protocol == "smtp":
-            smtp.append(servers.smtp_entry(server.endpoint, id=account))
+            smtp.append(servers.smtp_entry(server.endpoint, id=account, username=user))
         else:
-            user = HOSTILE_USERS[number % len(HOSTILE_USERS)]
             imap.append(servers.imap_entry(user, server.endpoint, id=account))
         accounts.append((case, server, account))
 

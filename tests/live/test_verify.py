@@ -27,7 +27,7 @@ from validator.reporters import ReportOptions, render
 from validator.trust import Trust
 
 from . import hostile
-from .servers import DOMAIN, MailServers
+from .servers import DOMAIN, MailServers, numbered_users
 
 INFO, ANNA, BEN, UMLAUT, MAILER = (f"{name}@{DOMAIN}" for name in ("info", "anna", "ben", "umlaut", "mailer"))
 NOBODY = f"nobody@{DOMAIN}"  # Dovecot has no such user: LMTP answers 550 5.1.1
@@ -517,9 +517,10 @@ def test_connection_refused(fresh_mail_servers: MailServers, verify: Verify) -> 
 def _hostile_accounts(servers: MailServers) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     hostile = servers.hostile
     good_host = servers.hosts.localhost  # another host name: its own per-host slots
+    # One login per hung account: mailcfg never runs two sessions for one login at one host (whatever the port).
     smtp = [
-        servers.smtp_entry(hostile.silent, id="smtp-silent", encryption="starttls"),
-        servers.smtp_entry(hostile.trickle_smtp, id="smtp-trickle", encryption="starttls"),
+        servers.smtp_entry(hostile.silent, id="smtp-silent", encryption="starttls", username=BEN),
+        servers.smtp_entry(hostile.trickle_smtp, id="smtp-trickle", encryption="starttls", username=ANNA),
         servers.smtp_entry(servers.smtp.starttls.endpoint.at(good_host), id="outgoing"),
     ]
     imap = [
@@ -553,9 +554,13 @@ def test_a_timed_out_imap_check_reports_one_finding(fresh_mail_servers: MailServ
     error per account (six hung IMAP sessions, so a race between watchdog and worker thread shows up)."""
     servers = fresh_mail_servers
     hostile = servers.hostile
-    imap = [servers.imap_entry(user, endpoint, id=f"{kind}-{user.split('@')[0]}", encryption="starttls")
-            for user in (INFO, ANNA, BEN) for kind, endpoint in (("silent", hostile.silent),
-                                                                 ("trickle", hostile.trickle_imap))]
+    # Six logins: mailcfg never runs two sessions for one login at one host (whatever the port).
+    users = numbered_users(6, prefix="hung")
+    servers.add_users(users)
+    kinds = [("silent", hostile.silent), ("trickle", hostile.trickle_imap)] * 3
+    imap = [servers.imap_entry(user, endpoint, id=f"{kind}-{user.split('@')[0]}", encryption="starttls",
+                               password=password)
+            for (user, password), (kind, endpoint) in zip(users.items(), kinds, strict=True)]
     run = verify(smtp=[servers.smtp_entry()], imap=imap, args=["--timeout", "1", "--per-host", "8"])
     assert run.code == 3, run.explain()
     assert run.seconds <= 1 + 1
