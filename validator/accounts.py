@@ -12,19 +12,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
+from validator import plain
 from validator.finding import Finding, Location, Severity
 from validator.formats import email_problem, host_problem
 from validator.loader import SECTIONS, Document
-from validator.model import ENTRY_MODELS, Credentials, Imap, Smtp, User
 from validator.sanitize import has_control, one_line
 from validator.secrets import Places
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from validator.model import Credentials, Imap, Smtp, User
     from validator.sops import Encryption
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +138,8 @@ class Checked:
     document: Document
     # Entries that failed the schema, each with the keys at fault (see schema.check_document).
     invalid: Mapping[tuple[str, int], set[object]] = field(default_factory=dict)
-    # Entries the fast path (prevalidate) already made into models.
-    passed: Mapping[tuple[str, int], BaseModel] = field(default_factory=dict)
+    # Entries the fast path (prevalidate) already made into models, or into plain records (validator.plain).
+    passed: Mapping[tuple[str, int], Any] = field(default_factory=dict)
     # What SOPS encrypted in the document, if it did.
     encryption: Encryption | None = None
 
@@ -147,13 +148,17 @@ _ROOT_KEYS = frozenset({"version", *SECTIONS})
 
 
 def prevalidate(
-    document: Document, encryption: Encryption | None = None
-) -> tuple[bool, dict[tuple[str, int], BaseModel]]:
+    document: Document, encryption: Encryption | None = None, *, models: bool = False
+) -> tuple[bool, dict[tuple[str, int], Any]]:
     """The fast path: whether the document's top level is valid, and the entries that certainly are.
 
     An entry that passes pydantic in strict mode, holds no null and passes the format checks is valid
     by the JSON Schema too, so the schema stage skips it; every other entry goes through jsonschema,
     which alone words the findings. So the output is the same whichever path an entry takes.
+
+    The entries come as plain records (:mod:`validator.plain`, whose check is that strict validation without
+    importing pydantic, which costs most of a check's start), or with ``models`` (what `export`, `diff` and the
+    live commands hand on) and in a document SOPS encrypted, as the pydantic models.
     """
     data = document.data
     if not (
@@ -164,7 +169,19 @@ def prevalidate(
         and all(isinstance(data[section], list) for section in SECTIONS if section in data)
     ):
         return False, {}
-    passed: dict[tuple[str, int], BaseModel] = {}
+    passed: dict[tuple[str, int], Any] = {}
+    if not models and encryption is None:
+        for section in SECTIONS:
+            for index, item in enumerate(data.get(section, ())):
+                if isinstance(item, dict) and not _has_null(item):
+                    record = plain.record(section, item)
+                    if record is not None:
+                        passed[(section, index)] = record
+        return True, passed
+    from pydantic import ValidationError
+
+    from validator.model import ENTRY_MODELS
+
     for section, model in ENTRY_MODELS.items():
         for index, item in enumerate(data.get(section, ())):
             if not isinstance(item, dict) or _has_null(item):
@@ -194,6 +211,8 @@ def _has_null(item: dict[Any, Any]) -> bool:
 
 
 def _formats_ok(entry: BaseModel) -> bool:
+    from validator.model import Imap, Smtp
+
     if isinstance(entry, Smtp):
         return host_problem(entry.host) is None and (
             entry.test_recipient is None or email_problem(entry.test_recipient) is None
@@ -219,7 +238,7 @@ def build(checked: Iterable[Checked], complete: bool) -> AccountSet:
             accounts.encrypted.append((document, outcome.encryption))
         if isinstance(data.get("users"), list):
             accounts.has_users = True
-        for section, model in ENTRY_MODELS.items():
+        for section in SECTIONS:
             items = data.get(section)
             if not isinstance(items, list):
                 continue
@@ -236,7 +255,12 @@ def build(checked: Iterable[Checked], complete: bool) -> AccountSet:
                 bad = outcome.invalid.get((section, index))
                 if bad is not None:
                     accounts.flawed.append(origin)
+                from pydantic import ValidationError  # only for an entry the fast path did not pass
+
+                from validator.model import ENTRY_MODELS
+
                 try:
+                    model = ENTRY_MODELS[section]
                     valid = {k: v for k, v in item.items() if k not in bad} if bad else item
                     if outcome.encryption is not None:
                         valid = _decrypted_view(valid, (section, index), outcome.encryption, document)

@@ -73,7 +73,7 @@ def parse_selectors(values: Iterable[str]) -> tuple[str, ...]:
 
 def run(options: CheckOptions) -> Result:
     """Load, validate and check every file named by ``options``."""
-    files, findings, accounts = _static(options)
+    files, findings, accounts = _static(options, models=False)
     return _finish(options, files, findings, accounts)
 
 
@@ -169,8 +169,11 @@ def load_side(spec: str, paths: tuple[str, ...], config: Config) -> tuple[Result
 
 
 def _static(
-    options: CheckOptions, files: tuple[SourceFile, ...] | None = None
+    options: CheckOptions, files: tuple[SourceFile, ...] | None = None, *, models: bool = True
 ) -> tuple[tuple[SourceFile, ...], list[Finding], AccountSet]:
+    """Load, schema, account set, rules. Without ``models`` (``check``, which runs on every commit) the entries the
+    fast path passes are plain records, so a valid set is checked without importing pydantic; `export`, `diff` and
+    the live commands hand the pydantic models on."""
     from validator import schema
     from validator.accounts import Checked, Context, build, entry_count, prevalidate
 
@@ -187,7 +190,7 @@ def _static(
             document, encryption = read, None
             if isinstance(read.data, dict) and "sops" in read.data:
                 document, encryption = _sops(read, options.sops, findings, values)
-            root_ok, passed = prevalidate(document, encryption)
+            root_ok, passed = prevalidate(document, encryption, models=models)
             invalid: dict[tuple[str, int], set[object]] = {}
             if not root_ok or len(passed) < entry_count(document.data):
                 found, invalid = schema.check_document(document, root_ok, passed, encryption)

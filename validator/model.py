@@ -14,24 +14,23 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from validator import plain
 from validator.credentials import GRANT_KEYS, SHARED_TENANTS, TOKEN_KEYS
 from validator.loader import SECTIONS
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# What no string of the format may hold: C0 and C1 controls, DEL, the Unicode line and paragraph
-# separators and the bidirectional marks and overrides. These strings reach SMTP/IMAP commands and every
-# report; there a line break ends a command early and an escape rewrites a terminal. It is exactly the set
-# `validator.sanitize` strips from output (a test holds the two equal). Written as regex escapes that
-# Python, Rust (pydantic's fast path) and ECMAScript (editors) all read the same way.
-CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069"
-TEXT_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
-# `+`, not `*`, where a string must not be empty: generators that follow the pattern then honour minLength.
-NONEMPTY_TEXT_PATTERN = rf"^[^{CONTROL_CHARACTERS}]+$"
-DEFAULT_PORTS: dict[str, dict[str, int]] = {
-    "smtp": {"none": 25, "starttls": 587, "ssl": 465},
-    "imap": {"none": 143, "starttls": 143, "ssl": 993},
-}
+# The patterns and constants of the format live in validator.plain, which the fast path reads without pydantic;
+# they are named here too, as the models' vocabulary.
+CONTROL_CHARACTERS = plain.CONTROL_CHARACTERS
+TEXT_PATTERN = plain.TEXT_PATTERN
+NONEMPTY_TEXT_PATTERN = plain.NONEMPTY_TEXT_PATTERN
+ID_PATTERN = plain.ID_PATTERN
+ENV_PATTERN = plain.ENV_PATTERN
+CREDENTIAL_PATTERN = plain.CREDENTIAL_PATTERN
+HTTPS_URL_PATTERN = plain.HTTPS_URL_PATTERN
+TENANT_PATTERN = plain.TENANT_PATTERN
+SECRET_SOURCES = plain.SECRET_SOURCES
+DEFAULT_PORTS = plain.DEFAULT_PORTS
+oauth2_problem = plain.oauth2_problem
 
 Encryption = Literal["none", "starttls", "ssl"]
 AccountId = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -51,12 +50,6 @@ _ALLOW_INSECURE = "Must be true before credentials may travel over a connection 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# A systemd credential is a file name in $CREDENTIALS_DIRECTORY: no `/`, not `.` or `..` (nor any name of dots only).
-CREDENTIAL_PATTERN = rf"^[^/{CONTROL_CHARACTERS}]*[^./{CONTROL_CHARACTERS}][^/{CONTROL_CHARACTERS}]*$"
-# Where a secret's value may come from: exactly one of these keys (validator/secrets.py reads each).
-SECRET_SOURCES = ("env", "file", "credential", "command")
 
 
 class Secret(_Strict):
@@ -125,11 +118,6 @@ class Secret(_Strict):
 
 Provider = Literal["generic", "microsoft", "google"]
 Mechanism = Literal["xoauth2", "oauthbearer"]
-# A token endpoint receives client secrets and refresh tokens: https only, no `user@` in the authority and no
-# backslash anywhere (parsers disagree on it, so the host checked could differ from the host contacted).
-HTTPS_URL_PATTERN = rf"^https://[^{CONTROL_CHARACTERS}\s/?#@\\]+(?:[/?][^{CONTROL_CHARACTERS}\s#\\]*)?$"
-# A tenant is a verified domain or the directory's GUID; it goes into the token URL's path.
-TENANT_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$"
 
 
 class OAuth2(_Strict):
@@ -168,8 +156,7 @@ class OAuth2(_Strict):
     )
     service_account: Secret | None = Field(
         None,
-        description="A Google service account's JSON key, a secret reference (`{env: NAME}`, …): the JWT bearer "
-        "grant.",
+        description="A Google service account's JSON key, a secret reference (`{env: NAME}`, …): the JWT bearer grant.",
     )
     subject: Email | None = Field(
         None,
@@ -209,28 +196,6 @@ class OAuth2(_Strict):
         if self.service_account is not None:
             return "jwt-bearer"
         return "refresh_token" if self.refresh_token is not None else "client_credentials"
-
-
-def oauth2_problem(oauth2: OAuth2) -> str | None:
-    """What makes ``oauth2`` a combination that makes no sense, in the words of the schema's rules, or None."""
-    present = {key for key in TOKEN_KEYS if getattr(oauth2, key) is not None}
-    if oauth2.command is not None:
-        return "`command` replaces every token key" if present else None
-    if not present & set(GRANT_KEYS):
-        return "no grant"
-    if oauth2.service_account is not None and (oauth2.refresh_token is not None or oauth2.client_secret is not None):
-        return "service_account excludes refresh_token and client_secret"
-    if oauth2.service_account is None and (oauth2.client_id is None or oauth2.subject is not None):
-        return "client_id needed; subject only with service_account"
-    if oauth2.tenant is not None and oauth2.provider != "microsoft":
-        return "tenant only with microsoft"
-    if oauth2.provider == "generic" and oauth2.token_url is None and oauth2.service_account is None:
-        return "generic needs token_url"
-    if oauth2.provider == "microsoft" and oauth2.token_url is None and oauth2.tenant is None:
-        return "microsoft needs tenant"
-    if oauth2.grant == "client_credentials" and oauth2.tenant in SHARED_TENANTS:
-        return "app-only access needs the tenant itself"
-    return None
 
 
 def _forbid(*keys: str) -> dict[str, Any]:
@@ -320,9 +285,7 @@ class Credentials(_Strict):
         if self.password is not None:
             return (("password", self.password),)
         assert self.oauth2 is not None
-        return tuple(
-            (key, value) for key in GRANT_KEYS if isinstance(value := getattr(self.oauth2, key), Secret)
-        )
+        return tuple((key, value) for key in GRANT_KEYS if isinstance(value := getattr(self.oauth2, key), Secret))
 
 
 class User(_Strict):

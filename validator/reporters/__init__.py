@@ -97,6 +97,6 @@ def _raw_in_json() -> re.Pattern[str]:
     """The control characters json.dumps leaves raw with ensure_ascii=False (it escapes C0 itself)."""
     # Imported here, not at the top: the CLI imports this package at start, and `--version` must not pay
     # for pydantic.
-    from validator.model import CONTROL_CHARACTERS
+    from validator.plain import CONTROL_CHARACTERS
 
     return re.compile(rf"(?![\x00-\x1f])[{CONTROL_CHARACTERS}]")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
-from validator.model import CONTROL_CHARACTERS
+from validator.plain import CONTROL_CHARACTERS
 from validator.sanitize import has_control, report_line
 
 if TYPE_CHECKING:

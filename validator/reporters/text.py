@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from validator.finding import Finding, Severity
 from validator.loader import LINE_BREAKS, SECRET_VALUE
-from validator.model import CONTROL_CHARACTERS
+from validator.plain import CONTROL_CHARACTERS
 from validator.reporters import plain
 from validator.reporters.sarif import MAX_RESULTS
 from validator.sanitize import REPLACEMENT, report_line

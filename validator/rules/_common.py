@@ -1,15 +1,15 @@
 """Helpers shared by rule modules, so that no rule imports another.
 
 Not a rule: it defines no ``ID``, and the registry does not list it. The port tables come from
-``validator.model.DEFAULT_PORTS``, so that the rules, the schema stage (its hint for ``encryption: tls``) and
-the live checks agree on them.
+``validator.plain.DEFAULT_PORTS`` (the models' too), so that the rules, the schema stage (its hint for
+``encryption: tls``) and the live checks agree on them.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from validator.model import DEFAULT_PORTS
+from validator.plain import DEFAULT_PORTS
 
 
 @cache
