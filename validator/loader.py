@@ -16,6 +16,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from sys import intern
 from typing import Any
 
 import yaml
@@ -80,17 +81,29 @@ class Limits:
     max_list_items: int = DEFAULT_MAX_LIST_ITEMS
 
 
+# A position (0-based line and column) packed into one int: ``line << 32 | column``; a key's entry packs the key's
+# position and its value's, ``key << 64 | value``. One int per node, where tuples of ints cost three to five objects:
+# at 100,000 accounts the positions were the largest part of the memory a run holds.
+_BITS = 32
+_LOW = (1 << _BITS) - 1
+_POSITION = (1 << 2 * _BITS) - 1
+
+
+def _unpack(position: int) -> tuple[int, int]:
+    return position >> _BITS, position & _LOW
+
+
 class Marks:
     """Positions of one document's nodes, looked up by path only when a finding needs one.
 
-    The table maps ``id(container)`` to ``(line, column, children)`` where children is a dict
-    ``key -> (key_line, key_col, value_line, value_col)`` or a list ``[(line, col), …]`` (0-based).
-    Keyed by identity so building it costs one tuple per node and no path strings.
+    The table maps ``id(container)`` to the positions of its children: a dict ``key -> key position << 64 | value
+    position`` or a list ``[position, …]``, each position ``line << 32 | column`` (0-based). Keyed by identity so
+    building it costs one int per node and no path strings.
     """
 
     __slots__ = ("_root", "_root_pos", "_table")
 
-    def __init__(self, root: object, root_pos: tuple[int, int], table: dict[int, list[Any]]) -> None:
+    def __init__(self, root: object, root_pos: tuple[int, int], table: dict[int, Any]) -> None:
         self._root = root
         self._root_pos = root_pos
         self._table = table
@@ -99,19 +112,17 @@ class Marks:
         """1-based position of the value at ``path``, or of its deepest existing ancestor."""
         obj, pos = self._root, self._root_pos
         for part in path:
-            entry = self._table.get(id(obj))
-            if entry is None:
+            children = self._table.get(id(obj))
+            if children is None:
                 break
-            children = entry[2]
             if isinstance(children, dict):
                 if part not in children:
                     break
-                _, _, pos_l, pos_c = children[part]
-                pos = (pos_l, pos_c)
+                pos = _unpack(children[part] & _POSITION)
             else:
                 if not isinstance(part, int) or not 0 <= part < len(children):
                     break
-                pos = children[part]
+                pos = _unpack(children[part])
             obj = obj[part]  # type: ignore[index]
         return pos[0] + 1, pos[1] + 1
 
@@ -121,8 +132,8 @@ class Marks:
             return self.value(path)
         parent = self._resolve(path[:-1])
         entry = self._table.get(id(parent)) if parent is not _MISSING else None
-        if entry is not None and isinstance(entry[2], dict) and path[-1] in entry[2]:
-            kl, kc, _, _ = entry[2][path[-1]]
+        if isinstance(entry, dict) and path[-1] in entry:
+            kl, kc = _unpack(entry[path[-1]] >> 2 * _BITS)
             return kl + 1, kc + 1
         return self.value(path)
 
@@ -199,6 +210,7 @@ class _Stop(Exception):
 # triggers) yet hold the machine's state, /proc/self/environ the job's secrets. Nothing there is an account file.
 SYSTEM_TREES = ("/proc", "/sys", "/dev")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_CHUNK = 1 << 16
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO"),
@@ -247,38 +259,48 @@ def discover(paths: Iterable[str]) -> list[tuple[str, str]]:
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
     for raw in paths:
-        for path in _expand(raw):
+        for path, known in _expand(raw):
             # By real path: `a.yaml link.yaml` (a symlink to it) is one file, not two with duplicate ids.
-            key = os.path.realpath(path)
+            key = known or os.path.realpath(path)
             if key not in seen:
                 seen.add(key)
                 out.append((path, str(path)))
     return out
 
 
-def _expand(raw: str) -> list[str]:
-    """The candidate files of one path (a directory leaving its boundary is one candidate, to be refused)."""
+def _expand(raw: str) -> list[tuple[str, str | None]]:
+    """The candidate files of one path (a directory leaving its boundary is one candidate, to be refused), each
+    with its real path where the walk knows it (a file that is no symlink in a directory it walked)."""
     boundary = raw.boundary if isinstance(raw, TreePath) else None
     if isinstance(raw, TreePath) and raw.refused:
         return []
     if os.path.isdir(raw):
-        if boundary is not None and not inside(os.path.realpath(raw), boundary):
-            return [raw]
-        root = boundary if boundary is not None else os.path.realpath(raw)
-        found: list[str] = [TreePath(os.path.normpath(path), root) for path in _walk(raw, root)]
+        real = os.path.realpath(raw)
+        if boundary is not None and not inside(real, boundary):
+            return [(raw, None)]
+        root = boundary if boundary is not None else real
+        found: list[tuple[str, str | None]] = [
+            (TreePath(os.path.normpath(path), root), known) for path, known in _walk(raw, root, real)
+        ]
         if not found:  # `check empty-dir/` checked nothing and passed: a CI gate that was green by accident
             raise PathError(f"{raw}: no *.yaml or *.yml file under it")
         return found
     if os.path.lexists(raw):
-        return [raw]
+        return [(raw, None)]
     raise PathError(f"{raw}: no such file or directory")
 
 
-def _walk(top: str, boundary: str) -> list[str]:
+def _walk(top: str, boundary: str, real: str) -> list[tuple[str, str | None]]:
     """``*.yaml``/``*.yml`` below ``top`` in sorted order, hidden entries skipped; an explicit stack, so no
     depth limit. Directory symlinks are not followed (a loop could make the walk endless; a target inside
-    the tree is walked anyway); one leaving ``boundary`` is listed, so that its refusal is reported."""
-    found: list[str] = []
+    the tree is walked anyway); one leaving ``boundary`` is listed, so that its refusal is reported.
+
+    Each file comes with its real path when it is no symlink: ``real`` (the real path of ``top``) joined with its
+    path below ``top``, since no directory symlink is followed. That is only :func:`discover`'s key for files named
+    twice, not the path read (:func:`checked_status` resolves every file again); ``os.path.realpath`` costs more per
+    file than reading a small one."""
+    found: list[tuple[str, str | None]] = []
+    skip = len(top)
     pending = [top]
     while pending:
         directory = pending.pop()
@@ -291,10 +313,11 @@ def _walk(top: str, boundary: str) -> list[str]:
             if entry.name.startswith("."):
                 continue
             if entry.name.endswith((".yaml", ".yml")) and not entry.is_dir(follow_symlinks=False):
-                found.append(entry.path)
+                link = entry.is_symlink()
+                found.append((entry.path, None if link else os.path.join(real, entry.path[skip:].lstrip(os.sep))))
             elif entry.is_symlink():
                 if not inside(os.path.realpath(entry.path), boundary) and entry.is_dir():
-                    found.append(entry.path)
+                    found.append((entry.path, None))
             elif entry.is_dir(follow_symlinks=False):
                 subdirectories.append(entry.path)
         pending.extend(reversed(subdirectories))
@@ -352,11 +375,26 @@ def read_checked(real: str, status: os.stat_result, size: int) -> bytes:
     link switched after the check cannot make this read something else, nor a FIFO swapped in make it wait.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    with open(os.open(real, flags), "rb") as stream:
-        opened = os.fstat(stream.fileno())
+    descriptor = os.open(real, flags)
+    try:
+        opened = os.fstat(descriptor)
         if (opened.st_dev, opened.st_ino) != (status.st_dev, status.st_ino) or not stat.S_ISREG(opened.st_mode):
             raise Refused("file changed while it was being checked; not read")
-        return stream.read(size)
+        # Straight from the descriptor, in reads the size of the file (one more byte, to see its end at once):
+        # `os.read(size)` would make a buffer of the whole limit for every small file. A file that grew, or claims
+        # size 0 (procfs), is read on in chunks, never past ``size``.
+        chunks = []
+        want = min(size, opened.st_size + 1)
+        while want > 0:
+            chunk = os.read(descriptor, want)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+            want = min(size, _CHUNK)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def _refused(source: SourceFile, why: str) -> SourceFile:
@@ -732,7 +770,7 @@ class _Parser:
         limits = self.limits
         masks = self.source.masks
         stack: list[_Frame] = []
-        table: dict[int, list[Any]] = {}
+        table: dict[int, Any] = {}
         anchors: dict[str, tuple[Any, int]] = {}
         root: Any = None
         root_pos = (0, 0)
@@ -792,7 +830,7 @@ class _Parser:
                     )
                 obj: Any = {} if kind is mstart else []
                 positions: Any = {} if kind is mstart else []
-                table[id(obj)] = [line, column, positions]
+                table[id(obj)] = positions
                 path = frame.child_path() if frame is not None else ()
                 if frame is None:
                     root, root_pos = obj, (line, column)
@@ -858,7 +896,9 @@ class _Parser:
         else:
             # Any key of `credentials` may be a password pasted as a key: a YAML 1.1 surprise does not quote it.
             hidden = frame.sensitive or frame.credentials
-            frame.set_key(self._scalar_value(event, line, column, hidden, frame, True), line, column)
+            key = self._scalar_value(event, line, column, hidden, frame, True)
+            # Every entry repeats the same few keys: one string each, not one per occurrence.
+            frame.set_key(intern(key) if type(key) is str else key, line, column)
 
     # ------------------------------------------------------------------------------------ secret masks
 
@@ -956,12 +996,12 @@ class _Parser:
                     self._duplicate(frame, key, positions[key])
                     del frame.obj[key]  # re-insert so the kept value also takes the later position
                 frame.obj[key] = value
-                positions[key] = (frame.kl, frame.kc, line, column)
+                positions[key] = ((frame.kl << _BITS | frame.kc) << _BITS | line) << _BITS | column
             frame.key = _NOKEY
             frame.key_sensitive = False
         else:
             frame.obj.append(value)
-            frame.positions.append((line, column))
+            frame.positions.append(line << _BITS | column)
             if len(frame.obj) > self.limits.max_list_items:
                 raise _Stop(
                     "MC004",
@@ -971,7 +1011,8 @@ class _Parser:
                     "raise the limit with --max-list-items if this file is genuine",
                 )
 
-    def _duplicate(self, frame: _Frame, key: Any, first: tuple[int, int, int, int]) -> None:
+    def _duplicate(self, frame: _Frame, key: Any, packed: int) -> None:
+        first = (*_unpack(packed >> 2 * _BITS), *_unpack(packed & _POSITION))
         hidden = frame.hides_key(key)
         path = frame.path if hidden else (*frame.path, key)
         shown = "key" if hidden else f"key {_show(key)}"
@@ -996,7 +1037,7 @@ class _Parser:
                 )
             )
 
-    def _merge(self, frame: _Frame, table: dict[int, list[Any]]) -> None:
+    def _merge(self, frame: _Frame, table: dict[int, Any]) -> None:
         # PyYAML semantics: explicit keys win, and among merged mappings the earlier one wins.
         obj, positions = frame.obj, frame.positions
         for value, line, column in frame.merges:
@@ -1008,7 +1049,7 @@ class _Parser:
                 for key, item in source.items():
                     if key not in obj:
                         obj[key] = item
-                        positions[key] = entry[2][key]
+                        positions[key] = entry[key]
 
     def _scalar_value(
         self, event: Any, line: int, column: int, sensitive: bool, frame: _Frame | None, key: bool
