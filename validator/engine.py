@@ -3,8 +3,10 @@ no exit."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -174,13 +176,39 @@ def _static(
     """Load, schema, account set, rules. Without ``models`` (``check``, which runs on every commit) the entries the
     fast path passes are plain records, so a valid set is checked without importing pydantic; `export`, `diff` and
     the live commands hand the pydantic models on."""
+    with _frozen() as freeze:
+        return _checked(options, files, models, freeze)
+
+
+@contextmanager
+def _frozen() -> Iterator[Callable[[], None]]:
+    """A run's files and account set stay until its end, so what is made of them is moved out of the cyclic garbage
+    collector's view (``gc.freeze``) as it is made, and back when the run ends: otherwise each full collection walks
+    everything read so far again (at 10,000 small files that cost a fifth of the run). Objects that were already
+    frozen (an embedding program's) are left alone, and nothing is frozen then."""
+    if gc.get_freeze_count():
+        yield lambda: None
+        return
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
+
+
+def _checked(
+    options: CheckOptions, files: tuple[SourceFile, ...] | None, models: bool, freeze: Callable[[], None]
+) -> tuple[tuple[SourceFile, ...], list[Finding], AccountSet]:
     from validator import schema
     from validator.accounts import Checked, Context, build, entry_count, prevalidate
 
     config = options.config
     if files is None:
         paths = options.paths or config_paths(config) or (DEFAULT_PATH,)
-        files = tuple(load_file(path, name, options.limits) for path, name in discover(paths))
+        loaded = []
+        for path, name in discover(paths):
+            loaded.append(load_file(path, name, options.limits))
+            freeze()
+        files = tuple(loaded)
     findings: list[Finding] = list(config.findings)
     checked: list[Checked] = []
     values: dict[str, str] = {}  # decrypted by --sops
@@ -197,6 +225,7 @@ def _static(
                 findings.extend(found)
             checked.append(Checked(document, invalid, passed, encryption))
     accounts = build(checked, all(source.complete for source in files))
+    freeze()
     accounts.sops_values.update(values)
     findings.extend(accounts.problems)
     context = Context(
