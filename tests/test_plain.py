@@ -72,11 +72,12 @@ def test_the_plain_fast_path_passes_what_the_models_pass_with_their_values(doc: 
         _same(record, models[key])
 
 
-def test_check_of_a_valid_set_imports_no_pydantic() -> None:
+def test_check_of_a_valid_set_imports_no_pydantic_nor_the_schema_stage() -> None:
     code = (
         "import sys; from validator.cli import main; "
         "rc = main(['check', '--no-config', 'accounts.example.yaml']); "
-        "print(rc, sorted(m for m in ('pydantic', 'jsonschema', 'validator.model') if m in sys.modules))"
+        "heavy = ('pydantic', 'jsonschema', 'validator.model', 'validator.schema', 'validator.live'); "
+        "print(rc, sorted(m for m in heavy if m in sys.modules))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert run.stdout.strip().splitlines()[-1] == "0 []"

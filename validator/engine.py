@@ -14,7 +14,6 @@ from validator import suppress
 from validator.config import Config
 from validator.errors import UsageError
 from validator.finding import Finding, Location, Severity
-from validator.live.result import VerifyOptions
 from validator.loader import Limits, SourceFile, discover, load_file
 from validator.outcome import Result, order_key
 from validator.registry import RULES, is_selector
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
     from validator.accounts import AccountSet
     from validator.live.folders import Listing
     from validator.live.hostlimit import HostReport
-    from validator.live.result import LiveResult
+    from validator.live.result import LiveResult, VerifyOptions
     from validator.loader import Document
     from validator.sops import Encryption
     from validator.trust import Trust
@@ -198,7 +197,6 @@ def _frozen() -> Iterator[Callable[[], None]]:
 def _checked(
     options: CheckOptions, files: tuple[SourceFile, ...] | None, models: bool, freeze: Callable[[], None]
 ) -> tuple[tuple[SourceFile, ...], list[Finding], AccountSet]:
-    from validator import schema
     from validator.accounts import Checked, Context, build, entry_count, prevalidate
 
     config = options.config
@@ -221,6 +219,8 @@ def _checked(
             root_ok, passed = prevalidate(document, encryption, models=models)
             invalid: dict[tuple[str, int], set[object]] = {}
             if not root_ok or len(passed) < entry_count(document.data):
+                from validator import schema  # jsonschema's stage, only for a document with an entry that failed
+
                 found, invalid = schema.check_document(document, root_ok, passed, encryption)
                 findings.extend(found)
             checked.append(Checked(document, invalid, passed, encryption))
