@@ -43,6 +43,17 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out, err
 
 
+def fake_sops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `sops` first on PATH that leaves a marker file if it ever runs; the marker's path."""
+    marker = tmp_path / "sops-ran"
+    fake = tmp_path / "bin" / "sops"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n", encoding="utf-8")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    return marker
+
+
 def test_plaintext_passwords_are_mc301_before_encryption(tmp_path: Path) -> None:
     path = tmp_path / "accounts.yaml"
     path.write_text(PLAIN, encoding="utf-8")
@@ -76,12 +87,7 @@ def test_check_never_decrypts(
 ) -> None:
     """Not even with --require-env: a `sops` on PATH that would leave a marker is not run."""
     path = encrypt(PLAIN, tmp_path / "accounts.yaml", age_key(tmp_path))
-    marker = tmp_path / "sops-ran"
-    fake = tmp_path / "bin" / "sops"
-    fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n", encoding="utf-8")
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    marker = fake_sops(tmp_path, monkeypatch)
     code, out, _ = run(["check", "--no-config", "--require-secrets", str(path)], capsys)
     assert code == 0, out
     assert not marker.exists()
@@ -168,12 +174,7 @@ def test_verify_sops_never_asks_a_key_service_the_file_names(
     path = encrypt(PLAIN, tmp_path / "accounts.yaml", age_key(tmp_path))
     text = path.read_text(encoding="utf-8").replace("\nsops:\n", f"\nsops:\n    {service}:\n        - evil: x\n")
     path.write_text(text, encoding="utf-8")
-    marker = tmp_path / "sops-ran"
-    fake = tmp_path / "bin" / "sops"
-    fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n", encoding="utf-8")
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    marker = fake_sops(tmp_path, monkeypatch)
     code, out, _ = run(["verify", "--no-config", "--allow-any-host", "--sops", "--format", "json", str(path)], capsys)
     assert code == 1
     [finding] = [item for item in json.loads(out)["findings"] if item["rule"] == "MC511"]
