@@ -191,11 +191,7 @@ class OAuth2(_Strict):
     @property
     def grant(self) -> str:
         """`command`, `jwt-bearer`, `refresh_token` or `client_credentials`."""
-        if self.command is not None:
-            return "command"
-        if self.service_account is not None:
-            return "jwt-bearer"
-        return "refresh_token" if self.refresh_token is not None else "client_credentials"
+        return plain.oauth2_grant(self)
 
 
 def _forbid(*keys: str) -> dict[str, Any]:
@@ -282,10 +278,7 @@ class Credentials(_Strict):
     @property
     def secrets(self) -> tuple[tuple[str, Secret], ...]:
         """Every secret these credentials reference, with its key: `password`, or the oauth2 keys."""
-        if self.password is not None:
-            return (("password", self.password),)
-        assert self.oauth2 is not None
-        return tuple((key, value) for key in GRANT_KEYS if isinstance(value := getattr(self.oauth2, key), Secret))
+        return plain.credential_secrets(self)
 
 
 class User(_Strict):

@@ -46,6 +46,24 @@ HTTPS_URL_PATTERN = rf"^https://[^{CONTROL_CHARACTERS}\s/?#@\\]+(?:[/?][^{CONTRO
 TENANT_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$"
 
 
+def oauth2_grant(oauth2: Any) -> str:
+    """How ``oauth2`` (a model or a record) gets its token: `command`, `jwt-bearer`, `refresh_token` or
+    `client_credentials`."""
+    if oauth2.command is not None:
+        return "command"
+    if oauth2.service_account is not None:
+        return "jwt-bearer"
+    return "refresh_token" if oauth2.refresh_token is not None else "client_credentials"
+
+
+def credential_secrets(credentials: Any) -> tuple[tuple[str, Any], ...]:
+    """Every secret ``credentials`` (a model or a record) reference, with its key: `password`, or the oauth2 keys."""
+    if credentials.password is not None:
+        return (("password", credentials.password),)
+    assert credentials.oauth2 is not None
+    return tuple((key, value) for key in GRANT_KEYS if (value := getattr(credentials.oauth2, key)) is not None)
+
+
 def oauth2_problem(oauth2: Any) -> str | None:
     """What makes ``oauth2`` (a model or a record) a combination that makes no sense, in the words of the schema's
     rules, or None."""
@@ -105,11 +123,7 @@ class OAuth2:
 
     @property
     def grant(self) -> str:
-        if self.command is not None:
-            return "command"
-        if self.service_account is not None:
-            return "jwt-bearer"
-        return "refresh_token" if self.refresh_token is not None else "client_credentials"
+        return oauth2_grant(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +136,7 @@ class Credentials:
 
     @property
     def secrets(self) -> tuple[tuple[str, Secret], ...]:
-        if self.password is not None:
-            return (("password", self.password),)
-        assert self.oauth2 is not None
-        return tuple((key, value) for key in GRANT_KEYS if isinstance(value := getattr(self.oauth2, key), Secret))
+        return credential_secrets(self)
 
 
 @dataclass(frozen=True, slots=True)
